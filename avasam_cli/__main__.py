@@ -1,0 +1,3 @@
+from avasam_cli.main import run
+
+run()

@@ -1,0 +1,69 @@
+"""`avasam products ...`: the suppliers' catalogues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
+from avasam_cli.state import say, workspace
+
+app = typer.Typer(help="Catalogue products: import feeds, search, check delivery rules.",
+                  no_args_is_help=True)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with ProductId, StockQuantity, PriceExclVAT, "
+                                         "RRPExclVAT, VAT%Rate, SKU, Title.")],
+    supplier: Annotated[str, typer.Option(help="Supplier code the feed belongs to.")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the good rows, report the bad ones.")
+    ] = False,
+) -> None:
+    """Import a supplier's stock and price feed; re-importing updates stock and prices.
+
+    Example: avasam products import feed.csv --supplier OAKCO
+    """
+    from avasam_cli.core.services.product_import import import_products
+
+    ws = workspace(ctx)
+    report = import_products(ws, file, supplier, skip_invalid=skip_invalid)
+    for problem in report.problems:
+        say(f"  skipped {problem}")
+    say(f"Imported {report.created} new and updated {report.updated} product(s)"
+        f"{f'; skipped {len(report.problems)} bad row(s)' if report.problems else ''}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(help="Words of the title, SKU or product id.")]
+    = None,
+    supplier: Annotated[str | None, typer.Option(help="Only this supplier's products.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List products.
+
+    Example: avasam products list --search "oak table" --format csv
+    """
+    from avasam_cli.core.services import catalogue
+
+    ws = workspace(ctx)
+    render_rows(catalogue.list_products(ws, search=search, supplier=supplier), fmt, ws.timezone,
+                empty_message="No products match.")
+
+
+@app.command("show")
+def show(ctx: typer.Context, sku: str, fmt: RecordFormatOption = Format.table) -> None:
+    """Show a product with its supplier's delivery restrictions.
+
+    Example: avasam products show OAK-TABLE-01
+    """
+    from avasam_cli.core.services import catalogue
+
+    ws = workspace(ctx)
+    render_record(catalogue.show_product(ws, sku), fmt, ws.timezone)

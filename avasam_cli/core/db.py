@@ -1,0 +1,131 @@
+"""Engines and the unit of work.
+
+SQLite: WAL, a busy timeout, foreign keys, and `BEGIN IMMEDIATE` for write units so two
+processes serialise their writes instead of failing on a lock upgrade.
+PostgreSQL: writes lock the rows they change (`SELECT ... FOR UPDATE`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.errors import AvasamError, InvalidInput, SchemaOutdated
+
+# The newest Alembic revision. A test checks it equals the head of migrations/versions,
+# so commands can check the schema without loading Alembic.
+HEAD_REVISION = "0001"
+
+READ_ONLY = "avasam_read_only"
+
+
+def redact_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid URL>"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(
+            "the database URL is not valid; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=False, connect_args={"connect_timeout": 10})
+    raise InvalidInput(
+        f"unsupported database {parsed.get_backend_name()!r}; use SQLite or PostgreSQL"
+    )
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def schema_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError) as exc:
+        if "alembic_version" in str(exc) or "no such table" in str(exc):
+            return None
+        raise
+
+
+def ensure_current_schema(engine: Engine) -> None:
+    try:
+        revision = schema_revision(engine)
+    except OperationalError as exc:
+        raise AvasamError(
+            f"cannot open the database {redact_url(str(engine.url))}: "
+            f"{_first_line(exc)}; check the URL and that the server is running"
+        ) from None
+    if revision != HEAD_REVISION:
+        state = "is not initialised" if revision is None else f"is at revision {revision}"
+        raise SchemaOutdated(
+            f"the database {state} (this avasam needs {HEAD_REVISION}); run `avasam init`"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+class UnitOfWork:
+    """`with uow: ...; uow.commit()`. Leaving the block without commit rolls back."""
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+        self._bind = bind
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self._bind, expire_on_commit=False, autoflush=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

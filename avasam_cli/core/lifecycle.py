@@ -1,0 +1,163 @@
+"""The order lifecycle: the one place that knows which transition is legal.
+
+Every service changes an order's status through `transition()`, which checks the move
+against TRANSITIONS and appends the audit event in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.errors import NotAllowed
+from avasam_cli.core.models import Order, OrderEvent
+
+
+class Status(StrEnum):
+    MATCHING = "matching"
+    UNMATCHED = "unmatched"
+    HELD = "held"
+    QUEUE = "queue"
+    OPEN = "open"
+    DISPATCHED = "dispatched"
+    CANCELLED = "cancelled"
+
+
+class Payment(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+class Shipping(StrEnum):
+    UNSHIPPED = "unshipped"
+    SHIPPED = "shipped"
+
+
+class HoldReason(StrEnum):
+    OUTSIDE_UK = "outside_uk"
+    EXCLUDED_POSTCODE = "excluded_postcode"
+    OUT_OF_STOCK = "out_of_stock"
+    SHIPPING_UNMAPPED = "shipping_unmapped"
+
+
+class CancelReason(StrEnum):
+    CUSTOMER_CHANGED_MIND = "customer_changed_mind"
+    OUT_OF_STOCK = "out_of_stock"
+    ADDRESS_PROBLEM = "address_problem"
+    DUPLICATE_ORDER = "duplicate_order"
+    PRICE_ERROR = "price_error"
+    OTHER = "other"
+    # Set by the supplier (dispatch file) or by a channel; not offered to the seller.
+    SUPPLIER_CANCELLED = "supplier_cancelled"
+    CHANNEL_CANCELLED = "channel_cancelled"
+
+
+# (from, to) -> the audit event that records the move.
+TRANSITIONS: dict[tuple[Status, Status], str] = {
+    (Status.MATCHING, Status.QUEUE): "matched",
+    (Status.MATCHING, Status.UNMATCHED): "match_window_expired",
+    (Status.UNMATCHED, Status.QUEUE): "matched",
+    (Status.QUEUE, Status.HELD): "held",
+    (Status.HELD, Status.QUEUE): "released",
+    (Status.HELD, Status.HELD): "held",  # the cause changed (e.g. out of stock -> postcode)
+    (Status.QUEUE, Status.OPEN): "passed_to_supplier",
+    (Status.OPEN, Status.DISPATCHED): "dispatched",
+    **{
+        (status, Status.CANCELLED): "cancelled"
+        for status in (
+            Status.MATCHING,
+            Status.UNMATCHED,
+            Status.HELD,
+            Status.QUEUE,
+            Status.OPEN,
+        )
+    },
+}
+
+# Statuses the seller may still cancel directly (open only until the supplier received it).
+CANCELLABLE = frozenset(
+    {Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE, Status.OPEN}
+)
+
+
+def check_transition(current: str, target: Status) -> str:
+    """The audit event name for a legal move; NotAllowed otherwise."""
+    event = TRANSITIONS.get((Status(current), target))
+    if event is None:
+        raise NotAllowed(f"an order in status {current} cannot become {target}")
+    return event
+
+
+def check_direct_cancel(order: Order) -> None:
+    """The seller's own cancel: refused once shipped or once the supplier has the order."""
+    if order.status == Status.CANCELLED:
+        raise NotAllowed(f"order {display_id(order)} is already cancelled")
+    if order.status == Status.DISPATCHED or order.shipping_status == Shipping.SHIPPED:
+        raise NotAllowed(
+            f"order {display_id(order)} has been dispatched and cannot be cancelled; "
+            f"to arrange a return run `avasam tickets raise {display_id(order)} --kind return`"
+        )
+    if order.status == Status.OPEN and order.received_by_supplier_at is not None:
+        raise NotAllowed(
+            f"order {display_id(order)} has already been received by the supplier; "
+            f"ask them to cancel it with `avasam tickets raise {display_id(order)}`"
+        )
+
+
+def display_id(order: Order) -> str:
+    return order.number or order.channel_reference or f"#{order.id}"
+
+
+def record_event(
+    session: Session,
+    order: Order,
+    event: str,
+    *,
+    actor: str,
+    at: datetime,
+    details: dict[str, Any] | str | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> None:
+    """Append one audit event for `order` to the current transaction."""
+    text = details if isinstance(details, str) or details is None else _dump(details)
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            at=at,
+            actor=actor,
+            event=event,
+            from_status=from_status,
+            to_status=to_status,
+            details=text,
+        )
+    )
+    order.updated_at = at
+
+
+def transition(
+    session: Session,
+    order: Order,
+    target: Status,
+    *,
+    actor: str,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Move `order` to `target` if the lifecycle allows it, with its audit event."""
+    event = check_transition(order.status, target)
+    previous = order.status
+    order.status = target
+    record_event(
+        session, order, event, actor=actor, at=at, details=details,
+        from_status=previous, to_status=target,
+    )
+
+
+def _dump(details: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in details.items() if v is not None}, ensure_ascii=False)

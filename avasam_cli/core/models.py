@@ -1,0 +1,274 @@
+"""SQLAlchemy 2.0 typed models: one seller's workspace.
+
+Money is integer pence; VAT rates are integer basis points (20% = 2000).
+Timestamps are stored in UTC (see UTCDateTime).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite keeps no offset, so we add it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    international: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Normalised, comma separated: "BT,HS,KW15-17,ZE"
+    excluded_postcodes: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime]
+
+    services: Mapped[list[ShippingService]] = relationship(
+        back_populates="supplier", order_by="ShippingService.service"
+    )
+
+
+class ShippingService(Base):
+    __tablename__ = "shipping_services"
+    __table_args__ = (UniqueConstraint("supplier_id", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    service: Mapped[str] = mapped_column(String(32))
+    price_pence: Mapped[int] = mapped_column(Integer)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    carrier: Mapped[str | None] = mapped_column(String(100))
+
+    supplier: Mapped[Supplier] = relationship(back_populates="services")
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("supplier_id", "supplier_product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    supplier_product_id: Mapped[str] = mapped_column(String(64), index=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    stock: Mapped[int] = mapped_column(Integer)
+    price_pence: Mapped[int] = mapped_column(Integer)
+    rrp_pence: Mapped[int | None] = mapped_column(Integer)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+    supplier: Mapped[Supplier] = relationship()
+
+
+class Account(Base):
+    """The seller's balance: one row (id 1). Always equal to the sum of the ledger."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    balance_pence: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+
+
+class LedgerEntry(Base):
+    """Append-only: top-ups, payments for orders, refunds."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_pence: Mapped[int] = mapped_column(Integer)
+    balance_after_pence: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class Channel(Base):
+    """A sales channel. The built-in channel `manual` holds orders keyed in by hand."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Adapter settings as JSON text. Never a secret: only the names of env vars or files.
+    config: Mapped[str] = mapped_column(Text, default="{}")
+    cursor: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class SourceOrder(Base):
+    """One order as it came from a channel (or from `orders add`): the idempotency key.
+
+    Pulling the same channel order again finds this row instead of creating orders.
+    """
+
+    __tablename__ = "source_orders"
+    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    reference: Mapped[str | None] = mapped_column(String(128))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    downloaded_at: Mapped[datetime]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_placed_at", "placed_at"),
+        Index("ix_orders_status_placed_at", "status", "placed_at"),
+        Index("ix_orders_status_payment_placed_at", "status", "payment_status", "placed_at"),
+        Index("ix_orders_payment_placed_at", "payment_status", "placed_at"),
+        Index("ix_orders_shipping_placed_at", "shipping_status", "placed_at"),
+        Index("ix_orders_supplier_status", "supplier_id", "status"),
+        Index("ix_orders_channel_placed_at", "channel_id", "placed_at"),
+        Index("ix_orders_total_pence", "total_pence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_order_id: Mapped[int] = mapped_column(ForeignKey("source_orders.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    channel_reference: Mapped[str | None] = mapped_column(String(128), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
+
+    status: Mapped[str] = mapped_column(String(16))
+    payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")
+    shipping_status: Mapped[str] = mapped_column(String(16), default="unshipped")
+    hold_reason: Mapped[str | None] = mapped_column(String(32))
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    payment_error: Mapped[str | None] = mapped_column(String(300))
+
+    placed_at: Mapped[datetime]
+    downloaded_at: Mapped[datetime]
+
+    name: Mapped[str] = mapped_column(String(200))
+    address1: Mapped[str] = mapped_column(String(200))
+    address2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str | None] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+
+    shipping_service: Mapped[str | None] = mapped_column(String(32))
+    channel_shipping_method: Mapped[str | None] = mapped_column(String(200))
+
+    items_pence: Mapped[int] = mapped_column(Integer, default=0)
+    shipping_pence: Mapped[int] = mapped_column(Integer, default=0)
+    vat_pence: Mapped[int] = mapped_column(Integer, default=0)
+    total_pence: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+
+    paid_at: Mapped[datetime | None]
+    received_by_supplier_at: Mapped[datetime | None]
+    dispatched_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    note_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no"
+    )
+    supplier: Mapped[Supplier | None] = relationship()
+    channel: Mapped[Channel] = relationship()
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    channel_sku: Mapped[str] = mapped_column(String(64), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str | None] = mapped_column(String(64), index=True)
+    supplier_product_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int] = mapped_column(Integer)
+    channel_unit_price_pence: Mapped[int | None] = mapped_column(Integer)
+    unit_price_pence: Mapped[int] = mapped_column(Integer, default=0)
+    vat_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
+    line_vat_pence: Mapped[int] = mapped_column(Integer, default=0)
+    line_total_pence: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product | None] = relationship()
+
+
+class OrderEvent(Base):
+    """The audit trail: appended in the same transaction as the change it records."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderNote(Base):
+    __tablename__ = "order_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,55 @@
+"""Finding one order from what a user typed: order number, internal id, or reference."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.errors import InvalidInput, NotFound
+from avasam_cli.core.models import Order
+
+_NUMBER = re.compile(r"^AV\d{7}$", re.IGNORECASE)
+
+
+def find_order_id(session: Session, ident: str) -> int:
+    """The id of the order `ident` names. An ambiguous reference lists the candidates."""
+    ident = ident.strip()
+    if not ident:
+        raise InvalidInput("an order number, id or reference is needed")
+    if _NUMBER.match(ident):
+        found = session.scalar(select(Order.id).where(Order.number == ident.upper()))
+        if found is not None:
+            return found
+    if ident.isdigit() and len(ident) < 12:
+        found = session.scalar(select(Order.id).where(Order.id == int(ident)))
+        if found is not None:
+            return found
+    rows = session.execute(
+        select(Order.id, Order.number, Order.status)
+        .where(Order.channel_reference == ident)
+        .order_by(Order.id)
+        .limit(20)
+    ).all()
+    if len(rows) == 1:
+        return rows[0].id
+    if not rows:
+        raise NotFound(
+            f"no order {ident!r} (tried order number, id and reference); "
+            "find it with `avasam orders list --search`"
+        )
+    candidates = ", ".join(f"{r.number or 'QUEUE'} (id {r.id}, {r.status})" for r in rows)
+    raise InvalidInput(
+        f"reference {ident!r} matches {len(rows)} orders: {candidates}; name one by its id"
+    )
+
+
+def lock_order(session: Session, order_id: int) -> Order:
+    """Load an order for changing it: row-locked on PostgreSQL, fresh from the database."""
+    return session.scalars(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

@@ -1,0 +1,165 @@
+"""`orders add`: an order keyed in by the seller, processed at once."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
+from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
+from avasam_cli.core.postcodes import normalise_postcode
+from avasam_cli.core.services.catalogue import SERVICES
+from avasam_cli.core.services.notes import add_note_locked
+from avasam_cli.core.services.intake import Delivery, IncomingLine, IncomingOrder, create_orders
+from avasam_cli.core.services.processing import Outcome, process_order
+from avasam_cli.core.workspace import Workspace
+
+MANUAL_CHANNEL = "manual"
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_ITEM = re.compile(r"^(?P<sku>.+?)(?::(?P<qty>-?\d+))?$")
+FIELDS = (
+    "name", "address1", "address2", "city", "county", "postcode", "country", "phone",
+    "email", "items", "shipping_service", "reference", "note",
+)
+
+
+@dataclass
+class ManualOrder:
+    delivery: Delivery
+    items: list[tuple[str, int]]
+    shipping_service: str
+    reference: str | None = None
+    note: str | None = None
+
+
+def parse_item(text: str) -> tuple[str, int]:
+    """'SKU' -> (SKU, 1); 'SKU:3' -> (SKU, 3)."""
+    match = _ITEM.match(text.strip())
+    if not match or not match.group("sku").strip():
+        raise InvalidInput(f"item {text!r} must be SKU or SKU:QTY")
+    qty = int(match.group("qty") or 1)
+    if qty < 1:
+        raise InvalidInput(f"item {text!r}: the quantity must be 1 or more")
+    return match.group("sku").strip(), qty
+
+
+def build_manual_order(values: dict[str, Any]) -> ManualOrder:
+    """Validate the fields of `orders add` (from options or from a JSON file)."""
+    def text(key: str, required: bool = False) -> str | None:
+        value = values.get(key)
+        value = str(value).strip() if value is not None else ""
+        if required and not value:
+            raise InvalidInput(f"the order needs --{key.replace('_', '-')}")
+        return value or None
+
+    country = (text("country") or "GB").upper()
+    if not _COUNTRY.match(country):
+        raise InvalidInput(f"country {country!r} must be a two-letter ISO code such as GB")
+    postcode = text("postcode", required=True) or ""
+    if country == "GB":
+        postcode = normalise_postcode(postcode)
+    service = text("shipping_service", required=True) or ""
+    if service not in SERVICES:
+        raise InvalidInput(f"shipping service {service!r} must be one of {', '.join(SERVICES)}")
+    raw_items = values.get("items") or []
+    if not raw_items:
+        raise InvalidInput("the order needs at least one --item SKU[:QTY]")
+    items = [_item_from(raw) for raw in raw_items]
+    return ManualOrder(
+        delivery=Delivery(
+            name=text("name", required=True) or "",
+            address1=text("address1", required=True) or "",
+            address2=text("address2"),
+            city=text("city", required=True) or "",
+            county=text("county"),
+            postcode=postcode,
+            country=country,
+            phone=text("phone"),
+            email=text("email"),
+        ),
+        items=items,
+        shipping_service=service,
+        reference=text("reference"),
+        note=text("note"),
+    )
+
+
+def read_order_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InvalidInput(f"file {str(path)!r} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path.name} is not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path.name} must hold one JSON object with the order's fields")
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"{path.name}: unknown field(s) {', '.join(unknown)}; "
+                           f"known: {', '.join(FIELDS)}")
+    return data
+
+
+def add_manual_order(ws: Workspace, manual: ManualOrder) -> list[Outcome]:
+    """Create the order (one per supplier), then process each at once."""
+    with ws.uow() as uow:
+        session, now = uow.session, ws.now()
+        lines = []
+        for sku, qty in manual.items:
+            product = session.scalar(select(Product).where(Product.sku == sku))
+            if product is None:
+                raise NotFound(f"unknown SKU {sku!r}; see `avasam products list --search`")
+            lines.append(IncomingLine(channel_sku=sku, quantity=qty, product=product))
+        for supplier_id in {line.product.supplier_id for line in lines if line.product}:
+            _check_service(session, supplier_id, manual.shipping_service)
+        channel = session.scalars(select(Channel).where(Channel.name == MANUAL_CHANNEL)).one()
+        external_id = manual.reference or f"manual-{uuid.uuid4()}"
+        if session.scalar(select(SourceOrder.id).where(
+            SourceOrder.channel_id == channel.id, SourceOrder.external_id == external_id
+        )):
+            raise Conflict(f"reference {manual.reference!r} is already used by another order; "
+                           "choose another --reference")
+        source = SourceOrder(channel_id=channel.id, external_id=external_id,
+                             reference=manual.reference, downloaded_at=now)
+        session.add(source)
+        session.flush()
+        incoming = IncomingOrder(delivery=manual.delivery, lines=lines, placed_at=now,
+                                 shipping_service=manual.shipping_service)
+        orders = create_orders(session, source, incoming, actor=ws.actor, now=now)
+        if manual.note:
+            for order in orders:
+                add_note_locked(session, order, manual.note, actor=ws.actor, at=now)
+        uow.commit()
+        order_ids = [order.id for order in orders]
+    return [outcome for oid in order_ids if (outcome := process_order(ws, oid)) is not None]
+
+
+def _check_service(session: Session, supplier_id: int, service: str) -> None:
+    offered = list(session.scalars(
+        select(ShippingService).where(ShippingService.supplier_id == supplier_id)
+    ))
+    if not any(s.service == service for s in offered):
+        supplier = session.get_one(Supplier, supplier_id)
+        names = ", ".join(s.service for s in offered) or "none yet"
+        raise InvalidInput(
+            f"supplier {supplier.code} does not offer {service} shipping (offers: {names}); "
+            f"add it with `avasam suppliers shipping {supplier.code} {service} --price P`"
+        )
+
+
+def _item_from(raw: Any) -> tuple[str, int]:
+    if isinstance(raw, str):
+        return parse_item(raw)
+    if isinstance(raw, dict) and "sku" in raw:
+        qty = raw.get("qty", raw.get("quantity", 1))
+        if not isinstance(qty, int) or isinstance(qty, bool):
+            raise InvalidInput(f"item {raw!r}: qty must be a whole number")
+        return parse_item(f"{raw['sku']}:{qty}")
+    raise InvalidInput(f"item {raw!r} must be \"SKU:QTY\" or {{\"sku\": ..., \"qty\": ...}}")

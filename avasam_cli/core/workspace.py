@@ -1,0 +1,51 @@
+"""A seller's workspace: settings, a lazily opened engine, units of work, a clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from avasam_cli.core import clock
+from avasam_cli.core.config import Settings
+from avasam_cli.core.db import UnitOfWork, ensure_current_schema, make_engine
+
+
+class Workspace:
+    def __init__(self, settings: Settings, *, check_schema: bool = True) -> None:
+        self.settings = settings
+        self._check_schema = check_schema
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            engine = make_engine(self.settings.database_url)
+            if self._check_schema:
+                try:
+                    ensure_current_schema(engine)
+                except Exception:
+                    engine.dispose()
+                    raise
+            self._engine = engine
+        return self._engine
+
+    @property
+    def actor(self) -> str:
+        return self.settings.actor
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self.settings.timezone
+
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, read_only=read_only)
+
+    def now(self) -> datetime:
+        return clock.utcnow()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

@@ -1,0 +1,93 @@
+"""The root Typer app: global options, error translation, one sub-app per noun."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from avasam_cli import __version__
+from avasam_cli.commands import account, db, dispatches, orders, products, suppliers
+from avasam_cli.core.errors import AvasamError
+from avasam_cli.state import CliState
+
+
+class AvasamGroup(TyperGroup):
+    """Turns every expected failure into one `Error:` line on stderr and exit 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AvasamError as exc:
+            _fail(ctx, exc)
+        except Exception as exc:
+            from sqlalchemy.exc import OperationalError
+
+            if not isinstance(exc, OperationalError):
+                raise
+            _fail(ctx, AvasamError(f"the database failed: {_first_line(exc)}"))
+
+
+def _fail(ctx: typer.Context, exc: AvasamError) -> None:
+    for problem in getattr(exc, "problems", []):
+        typer.echo(f"  {problem}", err=True)
+    typer.echo(f"Error: {exc}", err=True)
+    ctx.exit(1)
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
+
+
+app = typer.Typer(
+    cls=AvasamGroup,
+    name="avasam",
+    help="Run a dropshipping seller's order lifecycle: catalogue, balance, orders, "
+    "channels, supplier exports.\n\nStart with `avasam init`, then `avasam suppliers add`.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"avasam {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="AVASAM_DATABASE_URL",
+            help="Database URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB. "
+            "Default: a SQLite file in ~/.local/share/avasam/.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    ctx.obj = CliState(db=db_url)
+
+
+db.register(app)
+app.add_typer(suppliers.app, name="suppliers")
+app.add_typer(products.app, name="products")
+app.add_typer(account.app, name="account")
+app.add_typer(orders.app, name="orders")
+app.add_typer(dispatches.app, name="dispatches")
+
+
+def run() -> None:
+    app()

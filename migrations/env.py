@@ -1,0 +1,38 @@
+"""Alembic environment: the package's metadata, batch mode for SQLite, type comparison.
+
+`avasam init` passes its own connection in `config.attributes["connection"]`.
+"""
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from avasam_cli.core.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_with(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_with(connection)
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        run_with(conn)
+
+
+if context.is_offline_mode():
+    raise SystemExit("avasam migrations run online only (avasam init)")
+run_migrations_online()
