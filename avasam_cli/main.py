@@ -16,7 +16,7 @@ from avasam_cli.state import CliState
 class AvasamGroup(TyperGroup):
     """Turns every expected failure into one `Error:` line on stderr and exit 1."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # a click Context; Typer's vendored class is private
         try:
             return super().invoke(ctx)
         except AvasamError as exc:
@@ -29,7 +29,7 @@ class AvasamGroup(TyperGroup):
             _fail(ctx, AvasamError(f"the database failed: {_first_line(exc)}"))
 
 
-def _fail(ctx: typer.Context, exc: AvasamError) -> None:
+def _fail(ctx: Any, exc: AvasamError) -> None:
     for problem in getattr(exc, "problems", []):
         typer.echo(f"  {problem}", err=True)
     typer.echo(f"Error: {exc}", err=True)

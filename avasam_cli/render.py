@@ -64,7 +64,9 @@ def render_rows(
     return _json(all_rows, keys, tz, out, lines=fmt == Format.jsonl)
 
 
-def render_record(record: dict[str, Any], fmt: Format, tz: tzinfo, out: TextIO | None = None) -> None:
+def render_record(
+    record: dict[str, Any], fmt: Format, tz: tzinfo, out: TextIO | None = None
+) -> None:
     """One record: `key: value` lines (nested lists as tables) or one JSON object."""
     out = out or sys.stdout
     if fmt in (Format.json, Format.jsonl):

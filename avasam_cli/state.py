@@ -7,7 +7,7 @@ never imports SQLAlchemy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,7 +20,8 @@ class CliState:
     db: str | None
     _workspace: Workspace | None = field(default=None, repr=False)
 
-    def workspace(self, ctx: typer.Context, *, check_schema: bool = True) -> Workspace:
+    def workspace(self, ctx: Any, *, check_schema: bool = True) -> Workspace:
+        # ctx: the root click context (Typer vendors click, and its class is private).
         if self._workspace is None:
             from avasam_cli.core.config import Settings
             from avasam_cli.core.workspace import Workspace

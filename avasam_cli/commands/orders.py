@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from avasam_cli.render import Format, RecordFormatOption, render_record, render_rows
+from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
 app = typer.Typer(help="Orders: add, process, find, follow, dispatch, cancel.",
@@ -126,3 +126,19 @@ def dispatch(
         say(f"Order {order} was already dispatched with tracking {tracking}.")
     else:
         say(f"Order {order} dispatched with tracking {tracking}.")
+
+
+@app.command("audit")
+def audit(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show an order's history, oldest first: when, who, what, from -> to, details.
+
+    Example: avasam orders audit AV0000123
+    """
+    from avasam_cli.core.services.order_views import order_audit
+
+    ws = workspace(ctx)
+    render_rows(order_audit(ws, order), fmt, ws.timezone)

@@ -29,7 +29,9 @@ def open_csv(path: Path, required: list[str]) -> Iterator[Iterator[tuple[int, Ro
         except (UnicodeDecodeError, csv.Error) as exc:
             raise InvalidInput(f"{path.name} is not a UTF-8 CSV file: {exc}") from None
         if header is None:
-            raise InvalidInput(f"{path.name} is empty; it needs a header row: {', '.join(required)}")
+            raise InvalidInput(
+                f"{path.name} is empty; it needs a header row: {', '.join(required)}"
+            )
         names = {_key(name): index for index, name in enumerate(header)}
         missing = [column for column in required if _key(column) not in names]
         if missing:

@@ -7,6 +7,8 @@ Timestamps are stored in UTC (see UTCDateTime).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, ClassVar
+
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -53,7 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class Supplier(Base):

@@ -33,7 +33,7 @@ def find_order_id(session: Session, ident: str) -> int:
         .limit(20)
     ).all()
     if len(rows) == 1:
-        return rows[0].id
+        return int(rows[0].id)
     if not rows:
         raise NotFound(
             f"no order {ident!r} (tried order number, id and reference); "

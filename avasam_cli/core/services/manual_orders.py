@@ -16,8 +16,8 @@ from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
 from avasam_cli.core.postcodes import normalise_postcode
 from avasam_cli.core.services.catalogue import SERVICES
-from avasam_cli.core.services.notes import add_note_locked
 from avasam_cli.core.services.intake import Delivery, IncomingLine, IncomingOrder, create_orders
+from avasam_cli.core.services.notes import add_note_locked
 from avasam_cli.core.services.processing import Outcome, process_order
 from avasam_cli.core.workspace import Workspace
 

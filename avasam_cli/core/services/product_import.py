@@ -32,11 +32,6 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Batch:
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-
 def import_products(
     ws: Workspace, path: Path, supplier_code: str, *, skip_invalid: bool
 ) -> ImportReport:
@@ -88,7 +83,7 @@ def _parse_row(raw: Row, seen_ids: set[str]) -> dict[str, Any]:
     for column, key in (("SKU", "sku"), ("Title", "title")):
         if not values[key]:
             raise InvalidInput(f"column {column}: is empty")
-    if len(values["sku"]) > 64:
+    if len(raw["SKU"]) > 64:
         raise InvalidInput("column SKU: longer than 64 characters")
     seen_ids.add(product_id)
     return values

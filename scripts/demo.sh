@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs avasam into .venv and runs a seller's day on the embedded SQLite database
+# (kept in ./demo-data, so your own workspace is never touched).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -e .
+export PATH="$PWD/.venv/bin:$PATH"
+
+# The embedded SQLite default lives in $XDG_DATA_HOME/avasam/avasam.db.
+rm -rf demo-data
+export XDG_DATA_HOME="$PWD/demo-data"
+unset AVASAM_DATABASE_URL
+export AVASAM_ACTOR=demo
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "Create the workspace"
+avasam init
+
+step "A supplier that does not deliver to the Scottish islands or Northern Ireland"
+avasam suppliers add OAKCO --name "Oak & Co Furniture" --exclude-postcodes "HS,ZE,KW15-17,BT"
+avasam suppliers shipping OAKCO standard --price 4.99 --vat 20 --carrier "Royal Mail"
+avasam suppliers shipping OAKCO expedited --price 9.99 --vat 20 --carrier DPD
+
+step "Its stock and price feed"
+avasam products import demo/products.csv --supplier OAKCO
+avasam products list
+avasam products show OAK-TABLE-01
+
+step "Top up the balance that pays for orders"
+avasam account topup 250 --reference "bank transfer"
+
+step "Orders keyed in by hand: each is invoiced and paid at once"
+avasam orders add --name "Ann Lee" --address1 "4 Harbour St" --city Stornoway \
+    --postcode "HS1 2AB" --item OAK-CHAIR-02:2 --shipping-service standard --reference DEMO-1
+avasam orders add --name "Bob Ray" --address1 "10 Downing St" --city London \
+    --postcode "SW1A 2AA" --item OAK-CHAIR-02:2 --shipping-service standard --reference DEMO-2 \
+    --note "Gift: no prices on the delivery note"
+avasam orders add --name "Cy Doe" --address1 "2 Park Row" --city Leeds \
+    --postcode "LS1 5HD" --item OAK-TABLE-01 --item OAK-CHAIR-02:4 \
+    --shipping-service expedited --reference DEMO-3
+avasam orders add --from-file demo/order.json
+avasam orders add --name "Dee Fox" --address1 "9 Mill Lane" --city Bristol \
+    --postcode "BS1 4DJ" --item OAK-STOOL-04 --shipping-service standard --reference DEMO-5
+
+step "The balance ran out for DEMO-3: top up and process the queue again"
+avasam account balance
+avasam account topup 400 --reference "second transfer"
+avasam orders process
+
+step "The supplier dispatches and cancels"
+avasam orders dispatch DEMO-2 --tracking RM123456785GB --carrier "Royal Mail"
+avasam dispatches import demo/dispatches.csv
+
+step "What happened to each order"
+for ref in DEMO-1 DEMO-2 DEMO-3 DEMO-4 DEMO-5; do
+    avasam orders show "$ref" -f json | .venv/bin/python -c '
+import json, sys
+o = json.load(sys.stdin)
+why = o["hold_reason"] or o["cancel_reason"] or o["tracking_number"] or ""
+print("%-7s %-10s %-10s %-9s %-9s %8s GBP  %s" % (o["reference"], o["number"], o["status"],
+      o["payment_status"], o["shipping_status"], o["totals"]["total"], why))'
+done
+
+step "The audit trail of DEMO-3"
+avasam orders audit DEMO-3
+
+step "The ledger"
+avasam account ledger

@@ -1,0 +1,77 @@
+"""init, db, the schema check and the global options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avasam_cli.core.db import HEAD_REVISION
+from tests.conftest import Cli
+
+
+def test_init_twice_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    first = cli.ok("init")
+    assert "was empty" in first.stderr
+    second = cli.ok("init")
+    assert f"is up to date (revision {HEAD_REVISION})" in second.stderr
+    current = cli.ok("db", "current")
+    assert current.stdout.splitlines() == [f"current: {HEAD_REVISION}", f"head: {HEAD_REVISION}"]
+
+
+def test_default_database_is_in_the_user_data_dir(cli: Cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("AVASAM_DATABASE_URL")
+    cli.ok("init")
+    assert (tmp_path / "xdg" / "avasam" / "avasam.db").exists()
+
+
+def test_db_option_beats_the_environment(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("--db", f"sqlite:///{tmp_path / 'other.db'}", "init")
+    assert (tmp_path / "other.db").exists()
+    assert not (tmp_path / "default.db").exists()
+
+
+def test_commands_refuse_an_uninitialised_database(cli: Cli) -> None:
+    run = cli("suppliers", "list")
+    assert run.exit_code == 1
+    assert run.stderr.strip() == (
+        f"Error: the database is not initialised (this avasam needs {HEAD_REVISION}); "
+        "run `avasam init`"
+    )
+
+
+def test_commands_refuse_a_database_behind_the_newest_revision(cli: Cli) -> None:
+    cli.ok("init")
+    cli.ok("db", "downgrade", "base")
+    run = cli("account", "balance")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: the database is not initialised")
+    assert "run `avasam init`" in run.stderr
+
+
+def test_unknown_revision_is_a_clear_error(cli: Cli) -> None:
+    cli.ok("init")
+    run = cli("db", "downgrade", "nope")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: ")
+    assert "Traceback" not in run.stderr
+
+
+def test_a_bad_url_is_a_clear_error_without_the_password(cli: Cli) -> None:
+    run = cli("--db", "postgresql+psycopg://u:s3cret@127.0.0.1:1/x", "suppliers", "list")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: cannot open the database")
+    assert "s3cret" not in run.stderr
+
+
+def test_every_command_has_help_with_an_example(cli: Cli) -> None:
+    from typer.main import get_command
+
+    from avasam_cli.main import app
+
+    root = get_command(app)
+    missing = []
+    for group_name, group in root.commands.items():  # type: ignore[attr-defined]
+        commands = getattr(group, "commands", {group_name: group})
+        for name, command in commands.items():
+            if "Example:" not in (command.help or ""):
+                missing.append(f"{group_name} {name}")
+    assert missing == []

@@ -1,0 +1,53 @@
+"""Test helpers: a catalogue to work with, and a snapshot of the whole database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine, select
+
+PRODUCTS_CSV = """ProductId,SKU,Title,StockQuantity,PriceExclVAT,RRPExclVAT,VAT%Rate
+OAK-1001,OAK-TABLE-01,Solid Oak Dining Table,5,120.00,199.99,20
+OAK-1002,OAK-CHAIR-02,Oak Dining Chair,40,35.50,59.99,20
+OAK-1003,OAK-SHELF-03,Oak Wall Shelf,0,18.25,29.99,20
+"""
+
+
+def write(path: Path, content: str) -> Path:
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def set_up_catalogue(cli: Any, tmp_path: Path, *, balance: str | None = "500") -> None:
+    """Supplier OAKCO (UK only, excluding HS, ZE, KW15-17, BT), standard 4.99, 3 products."""
+    cli.ok("suppliers", "add", "OAKCO", "--name", "Oak & Co",
+           "--exclude-postcodes", "HS,ZE,KW15-17,BT")
+    cli.ok("suppliers", "shipping", "OAKCO", "standard", "--price", "4.99", "--vat", "20")
+    cli.ok("products", "import", str(write(tmp_path / "feed.csv", PRODUCTS_CSV)),
+           "--supplier", "OAKCO")
+    if balance:
+        cli.ok("account", "topup", balance)
+
+
+def add_order(cli: Any, *extra: str, postcode: str = "SW1A 1AA", item: str = "OAK-CHAIR-02:2",
+              reference: str | None = None) -> Any:
+    args = ["orders", "add", "--name", "Ann Lee", "--address1", "1 High St", "--city", "London",
+            "--postcode", postcode, "--item", item, "--shipping-service", "standard", *extra]
+    if reference:
+        args += ["--reference", reference]
+    return cli(*args)
+
+
+def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to check that a failed command changed nothing."""
+    engine = create_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as conn:
+        state = {
+            name: sorted(tuple(str(v) for v in row) for row in conn.execute(select(table)))
+            for name, table in metadata.tables.items()
+        }
+    engine.dispose()
+    return state
