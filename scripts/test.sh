@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 
-.venv/bin/ruff check avasam_cli tests bench
+.venv/bin/ruff check .
 .venv/bin/mypy
 set +e
 .venv/bin/pytest "$@"

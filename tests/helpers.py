@@ -51,3 +51,49 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
         }
     engine.dispose()
     return state
+
+
+def json_rows(text: str) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def add_waiting_order(url: str, reference: str, channel_sku: str = "UNKNOWN-SKU") -> None:
+    """An order whose line is not linked to a product yet (status `matching`)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from avasam_cli.core.db import make_engine
+    from avasam_cli.core.models import SourceOrder
+    from avasam_cli.core.services.intake import (
+        Delivery,
+        IncomingLine,
+        IncomingOrder,
+        create_orders,
+    )
+
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        source = SourceOrder(channel_id=1, external_id=reference, reference=reference,
+                             downloaded_at=now)
+        session.add(source)
+        session.flush()
+        incoming = IncomingOrder(
+            delivery=Delivery(name="Wait Ing", address1="1 St", city="Hull", postcode="HU1 1AA"),
+            lines=[IncomingLine(channel_sku=channel_sku, quantity=1, title="Mystery lamp")],
+            placed_at=now, shipping_service="standard")
+        create_orders(session, source, incoming, actor="tester", now=now)
+        session.commit()
+    engine.dispose()
+
+
+def execute(url: str, sql: str) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()

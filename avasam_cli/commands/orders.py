@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -142,3 +144,146 @@ def audit(
 
     ws = workspace(ctx)
     render_rows(order_audit(ws, order), fmt, ws.timezone)
+
+
+class StatusChoice(StrEnum):
+    matching = "matching"
+    unmatched = "unmatched"
+    held = "held"
+    queue = "queue"
+    open = "open"
+    dispatched = "dispatched"
+    cancelled = "cancelled"
+
+
+class PaymentChoice(StrEnum):
+    paid = "paid"
+    unpaid = "unpaid"
+    refunded = "refunded"
+
+
+class ShippingChoice(StrEnum):
+    shipped = "shipped"
+    unshipped = "unshipped"
+
+
+class SortChoice(StrEnum):
+    placed = "placed"
+    newest = "-placed"
+    total = "total"
+    largest = "-total"
+    number = "number"
+
+
+LIST_TABLE = ["number", "channel_reference", "placed_at", "customer", "item_count", "total",
+              "status", "payment_status", "shipping_status", "notes"]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(
+        help="Order number, reference, an item's SKU or supplier product id; else title words."
+    )] = None,
+    status: Annotated[list[StatusChoice] | None, typer.Option(
+        help="Repeat for several. Orders still matching are shown only when asked for."
+    )] = None,
+    payment: Annotated[PaymentChoice | None, typer.Option(help="Payment status.")] = None,
+    shipping: Annotated[ShippingChoice | None, typer.Option(help="Shipping status.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Channel name, e.g. manual.")] = None,
+    supplier: Annotated[str | None, typer.Option(help="Supplier code.")] = None,
+    date: Annotated[str | None, typer.Option(
+        "--date", help="Placed on this day: 2026-11-28, today, yesterday.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Placed on or after this day.")]
+    = None,
+    to: Annotated[str | None, typer.Option(help="Placed on or before this day.")] = None,
+    since: Annotated[str | None, typer.Option(help="Placed in the last N days, e.g. 7d.")]
+    = None,
+    sort: Annotated[SortChoice, typer.Option(help="Sort order; '-' for descending.")]
+    = SortChoice.newest,
+    limit: Annotated[int, typer.Option(min=1, help="At most N orders.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip the first N orders.")] = 0,
+    all_: Annotated[bool, typer.Option("--all", help="Every matching order (no limit).")]
+    = False,
+    count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Find orders. Days are in the business timezone (AVASAM_TIMEZONE).
+
+    Example: avasam orders list --status open --payment paid --from 2026-11-01 --to 2026-11-30
+    """
+    from avasam_cli.core.days import day_window
+    from avasam_cli.core.services.order_search import OrderQuery, count_orders, list_orders
+
+    ws = workspace(ctx)
+    start, end = day_window(ws.timezone, ws.now(), on=date, since=since, from_=from_, to=to)
+    query = OrderQuery(
+        search=search, statuses=[s.value for s in status or []],
+        payment=payment.value if payment else None,
+        shipping=shipping.value if shipping else None, channel=channel, supplier=supplier,
+        placed_from=start, placed_to=end, sort=sort.value,
+        limit=None if all_ else limit, offset=offset,
+    )
+    if count:
+        typer.echo(count_orders(ws, query))
+        return
+    rows = list_orders(ws, query)
+    if fmt == Format.table:
+        rows = ({**row, "notes": "*" if row["has_notes"] else ""} for row in rows)
+    render_rows(rows, fmt, ws.timezone, columns=LIST_TABLE if fmt == Format.table else None,
+                empty_message="No orders match.")
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    orders: Annotated[list[str], typer.Argument(help="Order numbers, ids or references.")],
+    reason: Annotated[str, typer.Option(
+        help="customer_changed_mind, out_of_stock, address_problem, duplicate_order, "
+        "price_error or other (needs --note).")],
+    note: Annotated[str | None, typer.Option(help="Why, in your words.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+    = False,
+) -> None:
+    """Cancel orders the supplier has not received yet; paid ones are refunded.
+
+    Each order is reported; one failure does not stop the others (exit 1 if any failed).
+
+    Example: avasam orders cancel AV0000123 AV0000124 --reason customer_changed_mind --yes
+    """
+    from avasam_cli.core.services.cancellation import cancel_orders, seller_reason
+
+    seller_reason(reason, note)  # a bad reason fails before anything is asked
+    if not yes and _interactive():
+        typer.confirm(f"Cancel {len(orders)} order(s) ({reason})?", abort=True, err=True)
+    ws = workspace(ctx)
+    failed = 0
+    for result in cancel_orders(ws, orders, reason, note):
+        if result.ok:
+            say(f"Cancelled: {result.message}.")
+        else:
+            failed += 1
+            say(f"Error: {result.ident}: {result.message}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("note")
+def note(
+    ctx: typer.Context,
+    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    text: Annotated[str, typer.Argument(help="The note.")],
+) -> None:
+    """Add a note to an order (shown in `orders show`, the audit and the list).
+
+    Example: avasam orders note AV0000123 "Customer asked for a morning delivery"
+    """
+    from avasam_cli.core.services.notes import add_note
+
+    ws = workspace(ctx)
+    say(f"Note added to order {add_note(ws, order, text)}.")
+
+
+def _interactive() -> bool:
+    """A person at a terminal is asked to confirm; scripts and cron are not."""
+    return sys.stdin.isatty()

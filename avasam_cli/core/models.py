@@ -220,6 +220,7 @@ class Order(Base):
     dispatched_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     note_count: Mapped[int] = mapped_column(Integer, default=0)
+    item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime]
 
     lines: Mapped[list[OrderLine]] = relationship(
@@ -271,6 +272,33 @@ class OrderNote(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Ticket(Base):
+    """A conversation with the supplier about one order (cancel request, query, return)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    order: Mapped[Order] = relationship()
+    messages: Mapped[list[TicketMessage]] = relationship(order_by="TicketMessage.id")
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)

@@ -3,15 +3,28 @@ all in the caller's transaction, with the audit events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.lifecycle import CancelReason, Payment, Status, record_event, transition
+from avasam_cli.core.errors import AvasamError, InvalidInput
+from avasam_cli.core.lifecycle import (
+    CancelReason,
+    Payment,
+    Status,
+    check_direct_cancel,
+    display_id,
+    record_event,
+    transition,
+)
 from avasam_cli.core.models import Order, Product
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.account import post
+from avasam_cli.core.services.lookup import find_order_id, lock_order
+from avasam_cli.core.workspace import Workspace
 
 
 def cancel_locked(
@@ -55,3 +68,55 @@ def _release_stock(session: Session, order: Order, actor: str, at: datetime) -> 
             released.append(f"{line.sku} x{line.quantity}")
     record_event(session, order, "stock_released", actor=actor, at=at,
                  details={"items": ", ".join(released)})
+
+
+SELLER_REASONS = (
+    CancelReason.CUSTOMER_CHANGED_MIND,
+    CancelReason.OUT_OF_STOCK,
+    CancelReason.ADDRESS_PROBLEM,
+    CancelReason.DUPLICATE_ORDER,
+    CancelReason.PRICE_ERROR,
+    CancelReason.OTHER,
+)
+
+
+@dataclass
+class CancelResult:
+    ident: str
+    ok: bool
+    message: str
+
+
+def seller_reason(reason: str, note: str | None) -> CancelReason:
+    if reason not in {r.value for r in SELLER_REASONS}:
+        raise InvalidInput(
+            f"reason {reason!r} must be one of {', '.join(r.value for r in SELLER_REASONS)}"
+        )
+    if reason == CancelReason.OTHER and not (note and note.strip()):
+        raise InvalidInput("reason other needs a --note saying why")
+    return CancelReason(reason)
+
+
+def cancel_orders(
+    ws: Workspace, idents: list[str], reason: str, note: str | None
+) -> Iterator[CancelResult]:
+    """The seller's cancel, order by order: one failure does not stop the others."""
+    cause = seller_reason(reason, note)
+    for ident in idents:
+        try:
+            message = _cancel_one(ws, ident, cause, note)
+        except AvasamError as exc:
+            yield CancelResult(ident, False, str(exc))
+        else:
+            yield CancelResult(ident, True, message)
+
+
+def _cancel_one(ws: Workspace, ident: str, reason: CancelReason, note: str | None) -> str:
+    with ws.uow() as uow:
+        order = lock_order(uow.session, find_order_id(uow.session, ident))
+        check_direct_cancel(order)
+        refund = order.total_pence if order.payment_status == Payment.PAID else 0
+        cancel_locked(uow.session, order, reason, actor=ws.actor, at=ws.now(), note=note)
+        uow.commit()
+    refunded = f"; refunded {format_pence(refund)} GBP to the balance" if refund else ""
+    return f"order {display_id(order)} cancelled ({reason}){refunded}"

@@ -73,6 +73,7 @@ def create_orders(
         session.flush()
         for line_no, line in enumerate(lines, start=1):
             session.add(_new_line(order.id, line_no, line))
+        order.item_count = sum(line.quantity for line in lines)
         details: dict[str, object] = {"reference": source.reference, "lines": len(lines)}
         if len(groups) > 1:
             details["split"] = f"one of {len(groups)} orders, one per supplier"
