@@ -57,14 +57,9 @@ avasam orders dispatch DEMO-2 --tracking RM123456785GB --carrier "Royal Mail"
 avasam dispatches import demo/dispatches.csv
 
 step "What happened to each order"
-for ref in DEMO-1 DEMO-2 DEMO-3 DEMO-4 DEMO-5; do
-    avasam orders show "$ref" -f json | .venv/bin/python -c '
-import json, sys
-o = json.load(sys.stdin)
-why = o["hold_reason"] or o["cancel_reason"] or o["tracking_number"] or ""
-print("%-7s %-10s %-10s %-9s %-9s %8s GBP  %s" % (o["reference"], o["number"], o["status"],
-      o["payment_status"], o["shipping_status"], o["totals"]["total"], why))'
-done
+avasam orders list --all --sort placed
+step "Why the held ones are waiting"
+avasam orders list --status held --format csv
 
 step "The audit trail of DEMO-3"
 avasam orders audit DEMO-3
