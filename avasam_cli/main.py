@@ -8,7 +8,16 @@ import typer
 from typer.core import TyperGroup
 
 from avasam_cli import __version__
-from avasam_cli.commands import account, db, dispatches, orders, products, suppliers, tickets
+from avasam_cli.commands import (
+    account,
+    channels,
+    db,
+    dispatches,
+    orders,
+    products,
+    suppliers,
+    tickets,
+)
 from avasam_cli.core.errors import AvasamError
 from avasam_cli.state import CliState
 
@@ -86,6 +95,7 @@ app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(products.app, name="products")
 app.add_typer(account.app, name="account")
 app.add_typer(orders.app, name="orders")
+app.add_typer(channels.app, name="channels")
 app.add_typer(dispatches.app, name="dispatches")
 app.add_typer(tickets.app, name="tickets")
 

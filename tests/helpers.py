@@ -66,26 +66,23 @@ def add_waiting_order(url: str, reference: str, channel_sku: str = "UNKNOWN-SKU"
     from sqlalchemy.orm import Session
 
     from avasam_cli.core.db import make_engine
-    from avasam_cli.core.models import SourceOrder
     from avasam_cli.core.services.intake import (
         Delivery,
         IncomingLine,
         IncomingOrder,
         create_orders,
+        insert_sources,
     )
 
     engine = make_engine(url)
     now = datetime.now(UTC)
+    incoming = IncomingOrder(
+        delivery=Delivery(name="Wait Ing", address1="1 St", city="Hull", postcode="HU1 1AA"),
+        lines=[IncomingLine(channel_sku=channel_sku, quantity=1, title="Mystery lamp")],
+        placed_at=now, shipping_service="standard", external_id=reference, reference=reference)
     with Session(engine) as session:
-        source = SourceOrder(channel_id=1, external_id=reference, reference=reference,
-                             downloaded_at=now)
-        session.add(source)
-        session.flush()
-        incoming = IncomingOrder(
-            delivery=Delivery(name="Wait Ing", address1="1 St", city="Hull", postcode="HU1 1AA"),
-            lines=[IncomingLine(channel_sku=channel_sku, quantity=1, title="Mystery lamp")],
-            placed_at=now, shipping_service="standard")
-        create_orders(session, source, incoming, actor="tester", now=now)
+        [source_id] = insert_sources(session, 1, [incoming], now)
+        create_orders(session, 1, [(source_id, incoming)], actor="tester", now=now)
         session.commit()
     engine.dispose()
 

@@ -287,3 +287,25 @@ def note(
 def _interactive() -> bool:
     """A person at a terminal is asked to confirm; scripts and cron are not."""
     return sys.stdin.isatty()
+
+
+@app.command("match")
+def match(
+    ctx: typer.Context,
+    include_unmatched: Annotated[bool, typer.Option(
+        "--include-unmatched", help="Also retry orders whose matching window has passed.")]
+    = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Retry linking waiting orders to products. After the matching window
+    (AVASAM_MATCH_WINDOW, default 4d from download) an order becomes `unmatched`.
+
+    Example: avasam orders match --include-unmatched
+    """
+    from avasam_cli.core.services.matching import match_waiting
+
+    ws = workspace(ctx)
+    summary = match_waiting(ws, include_unmatched=include_unmatched)
+    render_rows([{"matched": summary.matched, "held": summary.held,
+                  "still_waiting": summary.waiting, "now_unmatched": summary.unmatched}],
+                fmt, ws.timezone)

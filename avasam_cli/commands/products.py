@@ -67,3 +67,51 @@ def show(ctx: typer.Context, sku: str, fmt: RecordFormatOption = Format.table) -
 
     ws = workspace(ctx)
     render_record(catalogue.show_product(ws, sku), fmt, ws.timezone)
+
+
+@app.command("link")
+def link(
+    ctx: typer.Context,
+    channel_sku: Annotated[str, typer.Argument(help="The SKU the channel sends.")],
+    sku: Annotated[str, typer.Argument(help="The catalogue SKU it means.")],
+    channel: Annotated[str | None, typer.Option(help="Only for this channel.")] = None,
+) -> None:
+    """Link a channel's SKU to a catalogue product; waiting orders match at the next
+    `avasam orders match`.
+
+    Example: avasam products link SHOP-OAK-TBL OAK-TABLE-01 --channel shop
+    """
+    from avasam_cli.core.services.sku_links import link as link_sku
+
+    row = link_sku(workspace(ctx), channel_sku, sku, channel)
+    say(f"Linked {row['channel_sku']} to {row['sku']} ({row['channel']} channels)."
+        if row["channel"] == "all" else
+        f"Linked {row['channel_sku']} to {row['sku']} for channel {row['channel']}.")
+
+
+@app.command("unlink")
+def unlink(
+    ctx: typer.Context,
+    channel_sku: Annotated[str, typer.Argument(help="The channel's SKU.")],
+    channel: Annotated[str | None, typer.Option(help="The link of this channel.")] = None,
+) -> None:
+    """Remove a SKU link (orders already matched keep their products).
+
+    Example: avasam products unlink SHOP-OAK-TBL --channel shop
+    """
+    from avasam_cli.core.services.sku_links import unlink as unlink_sku
+
+    unlink_sku(workspace(ctx), channel_sku, channel)
+    say(f"Unlinked {channel_sku}.")
+
+
+@app.command("links")
+def links(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """List the SKU links.
+
+    Example: avasam products links --format csv
+    """
+    from avasam_cli.core.services.sku_links import list_links
+
+    ws = workspace(ctx)
+    render_rows(list_links(ws), fmt, ws.timezone, empty_message="No SKU links.")

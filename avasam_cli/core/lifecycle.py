@@ -125,19 +125,25 @@ def record_event(
     to_status: str | None = None,
 ) -> None:
     """Append one audit event for `order` to the current transaction."""
-    text = details if isinstance(details, str) or details is None else _dump(details)
-    session.add(
-        OrderEvent(
-            order_id=order.id,
-            at=at,
-            actor=actor,
-            event=event,
-            from_status=from_status,
-            to_status=to_status,
-            details=text,
-        )
-    )
+    session.add(OrderEvent(**event_row(order.id, event, actor=actor, at=at, details=details,
+                                       from_status=from_status, to_status=to_status)))
     order.updated_at = at
+
+
+def event_row(
+    order_id: int,
+    event: str,
+    *,
+    actor: str,
+    at: datetime,
+    details: dict[str, Any] | str | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+) -> dict[str, Any]:
+    """One audit event as a plain row, for bulk inserts (intake, matching)."""
+    text = details if isinstance(details, str) or details is None else _dump(details)
+    return {"order_id": order_id, "at": at, "actor": actor, "event": event,
+            "from_status": from_status, "to_status": to_status, "details": text}
 
 
 def transition(

@@ -144,6 +144,8 @@ class Channel(Base):
     config: Mapped[str] = mapped_column(Text, default="{}")
     cursor: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # `channels remove --force` keeps a channel that has orders, renamed and hidden.
+    removed_at: Mapped[datetime | None]
 
 
 class SourceOrder(Base):
@@ -302,3 +304,29 @@ class TicketMessage(Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
+
+
+class SkuLink(Base):
+    """An explicit link from a channel's SKU to a catalogue product (for one channel, or
+    for every channel when channel_id is NULL)."""
+
+    __tablename__ = "sku_links"
+    __table_args__ = (UniqueConstraint("channel_id", "channel_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
+    channel_sku: Mapped[str] = mapped_column(String(64), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    created_at: Mapped[datetime]
+
+
+class ShippingMapping(Base):
+    """A channel's shipping method name mapped to one of our shipping services."""
+
+    __tablename__ = "shipping_mappings"
+    __table_args__ = (UniqueConstraint("channel_id", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    method: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(32))

@@ -1,18 +1,40 @@
-"""Creating orders from an incoming order (a channel's or a manual one).
+"""Creating orders from incoming orders (a channel's, or one keyed in by hand), in bulk.
 
 Lines linked to products are grouped by supplier: one order per supplier, all sharing
-the source order's reference. An order with an unlinked line waits in `matching`.
+the source order's reference. An order with an unlinked line waits in `matching`. An order
+whose shipping method maps to no service is `held` (shipping_unmapped) at once.
+Plain-row bulk inserts keep a 100,000-order pull fast and its memory flat.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.lifecycle import Payment, Shipping, Status, record_event
-from avasam_cli.core.models import Order, OrderLine, Product, SourceOrder
+from avasam_cli.core.lifecycle import (
+    HoldReason,
+    Payment,
+    Shipping,
+    Status,
+    check_transition,
+    event_row,
+)
+from avasam_cli.core.models import Order, OrderEvent, OrderLine, SourceOrder
+
+
+@dataclass(frozen=True)
+class LinkedProduct:
+    id: int
+    supplier_id: int
+    sku: str
+    supplier_product_id: str
+    title: str
 
 
 @dataclass
@@ -34,7 +56,7 @@ class IncomingLine:
     quantity: int
     title: str | None = None
     channel_unit_price_pence: int | None = None
-    product: Product | None = None
+    product: LinkedProduct | None = None
 
 
 @dataclass
@@ -44,100 +66,155 @@ class IncomingOrder:
     placed_at: datetime
     shipping_service: str | None
     channel_shipping_method: str | None = None
+    external_id: str = ""
+    reference: str | None = None
+    cancelled: bool = False
     notes: list[str] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """What the channel said about the order; a change means the order was updated."""
+        data = asdict(self)
+        for line in data["lines"]:
+            line.pop("product", None)
+        data.pop("shipping_service", None)
+        data["placed_at"] = self.placed_at.isoformat()
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Created:
+    order_id: int
+    source_id: int
+    status: str
+
+
+def insert_sources(
+    session: Session, channel_id: int, incoming: list[IncomingOrder], now: datetime
+) -> list[int]:
+    """One source_orders row per incoming order; their ids, in the same order."""
+    rows = [
+        {"channel_id": channel_id, "external_id": order.external_id,
+         "reference": order.reference, "content_hash": order.content_hash(),
+         "downloaded_at": now}
+        for order in incoming
+    ]
+    result = session.execute(
+        insert(SourceOrder).returning(SourceOrder.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
 
 
 def create_orders(
     session: Session,
-    source: SourceOrder,
-    incoming: IncomingOrder,
+    channel_id: int,
+    sources: list[tuple[int, IncomingOrder]],
     *,
     actor: str,
     now: datetime,
-    event: str = "created",
-) -> list[Order]:
-    """Insert the order(s) for `incoming`, each with its creation audit event."""
-    groups: dict[int | None, list[IncomingLine]] = {}
-    if all(line.product is not None for line in incoming.lines):
-        for line in incoming.lines:
-            assert line.product is not None
-            groups.setdefault(line.product.supplier_id, []).append(line)
-        status = Status.QUEUE
-    else:
-        groups[None] = incoming.lines
-        status = Status.MATCHING
-    orders = []
-    for supplier_id, lines in groups.items():
-        order = _new_order(source, incoming, supplier_id, status, now)
-        session.add(order)
-        session.flush()
-        for line_no, line in enumerate(lines, start=1):
-            session.add(_new_line(order.id, line_no, line))
-        order.item_count = sum(line.quantity for line in lines)
-        details: dict[str, object] = {"reference": source.reference, "lines": len(lines)}
-        if len(groups) > 1:
-            details["split"] = f"one of {len(groups)} orders, one per supplier"
-        record_event(
-            session, order, event, actor=actor, at=now, details=details, to_status=status
-        )
-        orders.append(order)
-    session.flush()
-    return orders
+) -> list[Created]:
+    """Insert the order(s) of each (source id, incoming order), with lines and audit events."""
+    plans: list[tuple[int, IncomingOrder, list[IncomingLine], Status]] = []
+    for source_id, incoming in sources:
+        for lines, status in _groups(incoming):
+            plans.append((source_id, incoming, lines, status))
+    if not plans:
+        return []
+    order_ids = list(session.execute(
+        insert(Order).returning(Order.id, sort_by_parameter_order=True),
+        [_order_row(channel_id, source_id, inc, lines, status, now)
+         for source_id, inc, lines, status in plans],
+    ).scalars())
+    line_rows, events, created = [], [], []
+    for order_id, (source_id, incoming, lines, status) in zip(order_ids, plans, strict=True):
+        line_rows += [_line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
+        events += _creation_events(order_id, incoming, len(lines), len(plans), status, actor, now)
+        created.append(Created(order_id, source_id, status))
+    session.execute(insert(OrderLine), line_rows)
+    session.execute(insert(OrderEvent), events)
+    return created
 
 
-def _new_order(
-    source: SourceOrder,
+def _groups(incoming: IncomingOrder) -> list[tuple[list[IncomingLine], Status]]:
+    if not all(line.product is not None for line in incoming.lines):
+        return [(incoming.lines, Status.MATCHING)]
+    by_supplier: dict[int, list[IncomingLine]] = {}
+    for line in incoming.lines:
+        assert line.product is not None
+        by_supplier.setdefault(line.product.supplier_id, []).append(line)
+    status = Status.QUEUE if incoming.shipping_service else Status.HELD
+    return [(lines, status) for lines in by_supplier.values()]
+
+
+def _creation_events(
+    order_id: int,
     incoming: IncomingOrder,
-    supplier_id: int | None,
+    line_count: int,
+    siblings: int,
+    status: Status,
+    actor: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    details: dict[str, Any] = {"reference": incoming.reference, "lines": line_count}
+    events = [event_row(order_id, "created", actor=actor, at=now, details=details,
+                        to_status=Status.MATCHING if status == Status.MATCHING else Status.QUEUE)]
+    if status == Status.HELD:
+        event = check_transition(Status.QUEUE, Status.HELD)
+        events.append(event_row(order_id, event, actor=actor, at=now, from_status=Status.QUEUE,
+                                to_status=Status.HELD, details={
+                                    "reason": HoldReason.SHIPPING_UNMAPPED,
+                                    "method": incoming.channel_shipping_method}))
+    return events
+
+
+def _order_row(
+    channel_id: int,
+    source_id: int,
+    incoming: IncomingOrder,
+    lines: list[IncomingLine],
     status: Status,
     now: datetime,
-) -> Order:
-    delivery = incoming.delivery
-    return Order(
-        source_order_id=source.id,
-        channel_id=source.channel_id,
-        channel_reference=source.reference,
-        supplier_id=supplier_id,
-        status=status,
-        payment_status=Payment.UNPAID,
-        shipping_status=Shipping.UNSHIPPED,
-        placed_at=incoming.placed_at,
-        downloaded_at=now,
-        name=delivery.name,
-        address1=delivery.address1,
-        address2=delivery.address2,
-        city=delivery.city,
-        county=delivery.county,
-        postcode=delivery.postcode,
-        country=delivery.country,
-        phone=delivery.phone,
-        email=delivery.email,
-        shipping_service=incoming.shipping_service,
-        channel_shipping_method=incoming.channel_shipping_method,
-        items_pence=0,
-        shipping_pence=0,
-        vat_pence=0,
-        total_pence=0,
-        currency="GBP",
-        note_count=0,
-        updated_at=now,
-    )
+) -> dict[str, Any]:
+    first = lines[0].product
+    return {
+        "source_order_id": source_id,
+        "channel_id": channel_id,
+        "channel_reference": incoming.reference,
+        "supplier_id": first.supplier_id if first and status != Status.MATCHING else None,
+        "status": status,
+        "payment_status": Payment.UNPAID,
+        "shipping_status": Shipping.UNSHIPPED,
+        "hold_reason": HoldReason.SHIPPING_UNMAPPED if status == Status.HELD else None,
+        "placed_at": incoming.placed_at,
+        "downloaded_at": now,
+        **asdict(incoming.delivery),
+        "shipping_service": incoming.shipping_service,
+        "channel_shipping_method": incoming.channel_shipping_method,
+        "items_pence": 0,
+        "shipping_pence": 0,
+        "vat_pence": 0,
+        "total_pence": 0,
+        "currency": "GBP",
+        "note_count": 0,
+        "item_count": sum(line.quantity for line in lines),
+        "updated_at": now,
+    }
 
 
-def _new_line(order_id: int, line_no: int, line: IncomingLine) -> OrderLine:
+def _line_row(order_id: int, line_no: int, line: IncomingLine) -> dict[str, Any]:
     product = line.product
-    return OrderLine(
-        order_id=order_id,
-        line_no=line_no,
-        channel_sku=line.channel_sku,
-        product_id=product.id if product else None,
-        sku=product.sku if product else None,
-        supplier_product_id=product.supplier_product_id if product else None,
-        title=(product.title if product else None) or line.title or line.channel_sku,
-        quantity=line.quantity,
-        channel_unit_price_pence=line.channel_unit_price_pence,
-        unit_price_pence=product.price_pence if product else 0,
-        vat_rate_bp=product.vat_rate_bp if product else 0,
-        line_vat_pence=0,
-        line_total_pence=0,
-    )
+    return {
+        "order_id": order_id,
+        "line_no": line_no,
+        "channel_sku": line.channel_sku,
+        "product_id": product.id if product else None,
+        "sku": product.sku if product else None,
+        "supplier_product_id": product.supplier_product_id if product else None,
+        "title": (product.title if product else None) or line.title or line.channel_sku,
+        "quantity": line.quantity,
+        "channel_unit_price_pence": line.channel_unit_price_pence,
+        "unit_price_pence": 0,
+        "vat_rate_bp": 0,
+        "line_vat_pence": 0,
+        "line_total_pence": 0,
+    }

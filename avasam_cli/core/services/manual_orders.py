@@ -16,7 +16,15 @@ from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
 from avasam_cli.core.postcodes import normalise_postcode
 from avasam_cli.core.services.catalogue import SERVICES
-from avasam_cli.core.services.intake import Delivery, IncomingLine, IncomingOrder, create_orders
+from avasam_cli.core.services.intake import (
+    Delivery,
+    IncomingLine,
+    IncomingOrder,
+    LinkedProduct,
+    create_orders,
+    insert_sources,
+)
+from avasam_cli.core.services.lookup import lock_order
 from avasam_cli.core.services.notes import add_note_locked
 from avasam_cli.core.services.processing import Outcome, process_order
 from avasam_cli.core.workspace import Workspace
@@ -116,29 +124,36 @@ def add_manual_order(ws: Workspace, manual: ManualOrder) -> list[Outcome]:
             product = session.scalar(select(Product).where(Product.sku == sku))
             if product is None:
                 raise NotFound(f"unknown SKU {sku!r}; see `avasam products list --search`")
-            lines.append(IncomingLine(channel_sku=sku, quantity=qty, product=product))
+            lines.append(IncomingLine(channel_sku=sku, quantity=qty, product=linked(product)))
         for supplier_id in {line.product.supplier_id for line in lines if line.product}:
             _check_service(session, supplier_id, manual.shipping_service)
-        channel = session.scalars(select(Channel).where(Channel.name == MANUAL_CHANNEL)).one()
+        channel_id = session.scalars(
+            select(Channel.id).where(Channel.name == MANUAL_CHANNEL)
+        ).one()
         external_id = manual.reference or f"manual-{uuid.uuid4()}"
         if session.scalar(select(SourceOrder.id).where(
-            SourceOrder.channel_id == channel.id, SourceOrder.external_id == external_id
+            SourceOrder.channel_id == channel_id, SourceOrder.external_id == external_id
         )):
             raise Conflict(f"reference {manual.reference!r} is already used by another order; "
                            "choose another --reference")
-        source = SourceOrder(channel_id=channel.id, external_id=external_id,
-                             reference=manual.reference, downloaded_at=now)
-        session.add(source)
-        session.flush()
         incoming = IncomingOrder(delivery=manual.delivery, lines=lines, placed_at=now,
-                                 shipping_service=manual.shipping_service)
-        orders = create_orders(session, source, incoming, actor=ws.actor, now=now)
+                                 shipping_service=manual.shipping_service,
+                                 external_id=external_id, reference=manual.reference)
+        [source_id] = insert_sources(session, channel_id, [incoming], now)
+        created = create_orders(session, channel_id, [(source_id, incoming)],
+                                actor=ws.actor, now=now)
+        order_ids = [c.order_id for c in created]
         if manual.note:
-            for order in orders:
-                add_note_locked(session, order, manual.note, actor=ws.actor, at=now)
+            for order_id in order_ids:
+                add_note_locked(session, lock_order(session, order_id), manual.note,
+                                actor=ws.actor, at=now)
         uow.commit()
-        order_ids = [order.id for order in orders]
     return [outcome for oid in order_ids if (outcome := process_order(ws, oid)) is not None]
+
+
+def linked(product: Product) -> LinkedProduct:
+    return LinkedProduct(product.id, product.supplier_id, product.sku,
+                         product.supplier_product_id, product.title)
 
 
 def _check_service(session: Session, supplier_id: int, service: str) -> None:

@@ -19,6 +19,7 @@ from avasam_cli.core.money import format_pence, vat_on
 from avasam_cli.core.postcodes import is_excluded
 from avasam_cli.core.services.account import InsufficientBalance, post
 from avasam_cli.core.services.lookup import lock_order
+from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.workspace import Workspace
 
 
@@ -63,6 +64,10 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
         if order.status not in (Status.QUEUE, Status.HELD) or order.payment_status != "unpaid":
             return None
         supplier = session.get_one(Supplier, order.supplier_id)
+        if order.shipping_service is None and order.channel_shipping_method:
+            # mapped since the order came in (`channels map-shipping`)
+            order.shipping_service = shipping_map(session, order.channel_id).get(
+                order.channel_shipping_method)
         products = _lock_products(session, order)
         reason = hold_reason(session, order, supplier, products)
         if reason is not None:

@@ -1,0 +1,188 @@
+"""`avasam channels ...`: sales channels and pulling their orders."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
+from avasam_cli.state import say, workspace
+
+if TYPE_CHECKING:
+    from avasam_cli.core.services.pull import PullSummary
+
+app = typer.Typer(help="Sales channels (file drops, Shopify, WooCommerce) and pulls.",
+                  no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A short name, e.g. shop.")],
+    type_: Annotated[str, typer.Option("--type", help="file, shopify or woocommerce.")],
+    path: Annotated[str | None, typer.Option(help="file: the folder orders are dropped in.")]
+    = None,
+    url: Annotated[str | None, typer.Option(help="shopify/woocommerce: the shop's address.")]
+    = None,
+    token_env: Annotated[str | None, typer.Option(
+        help="shopify: NAME of the environment variable holding the access token.")] = None,
+    token_file: Annotated[str | None, typer.Option(
+        help="shopify: a file (mode 600) holding the access token.")] = None,
+    key_env: Annotated[str | None, typer.Option(
+        help="woocommerce: NAME of the variable holding the consumer key.")] = None,
+    secret_env: Annotated[str | None, typer.Option(
+        help="woocommerce: NAME of the variable holding the consumer secret.")] = None,
+) -> None:
+    """Add a sales channel. Secrets are named, never given: avasam stores only the names.
+
+    Example: avasam channels add shop --type shopify --url https://oak.myshopify.com
+    --token-env SHOPIFY_TOKEN
+    """
+    from avasam_cli.core.services.channels import add_channel
+
+    ws = workspace(ctx)
+    row = add_channel(ws, name, type_, {"path": path, "url": url, "token_env": token_env,
+                                        "token_file": token_file, "key_env": key_env,
+                                        "secret_env": secret_env})
+    say(f"Added {row['type']} channel {row['name']} ({row['source']}); "
+        f"pull it with `avasam channels pull {row['name']}`.")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """List channels.
+
+    Example: avasam channels list
+    """
+    from avasam_cli.core.services.channels import list_channels
+
+    ws = workspace(ctx)
+    render_rows(list_channels(ws), fmt, ws.timezone)
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str, fmt: RecordFormatOption = Format.table) -> None:
+    """Show a channel, its cursor and its shipping method map.
+
+    Example: avasam channels show shop
+    """
+    from avasam_cli.core.services.channels import show_channel
+
+    ws = workspace(ctx)
+    render_record(show_channel(ws, name), fmt, ws.timezone)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    name: str,
+    force: Annotated[bool, typer.Option("--force", help="Remove even with orders (kept).")]
+    = False,
+) -> None:
+    """Remove a channel. One that has orders needs --force; its orders are kept.
+
+    Example: avasam channels remove old-shop --force
+    """
+    from avasam_cli.core.services.channels import remove_channel
+
+    ws = workspace(ctx)
+    kept = remove_channel(ws, name, force=force)
+    say(f"Removed channel {name}" + (f"; its {kept} order(s) are kept." if kept else "."))
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, name: str) -> None:
+    """Pull this channel again with `channels pull --all`.
+
+    Example: avasam channels enable shop
+    """
+    from avasam_cli.core.services.channels import set_enabled
+
+    set_enabled(workspace(ctx), name, True)
+    say(f"Channel {name} enabled.")
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, name: str) -> None:
+    """Stop pulling this channel (its orders stay).
+
+    Example: avasam channels disable shop
+    """
+    from avasam_cli.core.services.channels import set_enabled
+
+    set_enabled(workspace(ctx), name, False)
+    say(f"Channel {name} disabled.")
+
+
+@app.command("map-shipping")
+def map_shipping(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Channel name.")],
+    method: Annotated[str, typer.Argument(help="The channel's shipping method, as it sends it.")],
+    service: Annotated[str, typer.Argument(help="standard, standard_tracked or expedited.")],
+) -> None:
+    """Map a channel's shipping method to a shipping service.
+
+    Orders held for an unmapped method go ahead at the next `avasam orders process`.
+
+    Example: avasam channels map-shipping shop "Royal Mail 2nd Class" standard
+    """
+    from avasam_cli.core.services.channels import map_shipping as map_method
+
+    map_method(workspace(ctx), name, method, service)
+    say(f"Channel {name}: {method!r} ships as {service}.")
+
+
+@app.command("pull")
+def pull(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Channels to pull.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every enabled channel.")] = False,
+    since: Annotated[str | None, typer.Option(
+        help="Re-read API orders changed since this day (2026-11-01, yesterday).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Pull new and changed orders from channels; safe to run again at any time.
+
+    A failing channel is reported with one Error line and the others are still pulled
+    (exit 1 if any failed).
+
+    Example: avasam channels pull --all
+    """
+    from avasam_cli.core.services.pull import channels_to_pull, pull_channel
+
+    ws = workspace(ctx)
+    summaries = []
+    for name in channels_to_pull(ws, names or [], all_):
+        summaries.append(pull_channel(ws, name, since, _progress(name)))
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+    rows = [{"channel": s.channel, "new": s.new, "updated": s.updated, "skipped": s.skipped,
+             "matched": s.matched, "waiting_for_match": s.waiting, "held": s.held,
+             "result": "failed" if s.error else "ok"} for s in summaries]
+    render_rows(rows, fmt, ws.timezone, empty_message="No enabled channels to pull.")
+    failed = False
+    for summary in summaries:
+        for problem in summary.problems:
+            say(f"Error: {summary.channel}: {problem}")
+            failed = True
+        if summary.error:
+            say(f"Error: {summary.channel}: {summary.error}")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def _progress(name: str) -> Callable[[PullSummary], None] | None:
+    """A counter on a terminal; silent under cron and in pipes."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(summary: PullSummary) -> None:
+        sys.stderr.write(f"\r{name}: {summary.seen} orders read ")
+        sys.stderr.flush()
+
+    return show

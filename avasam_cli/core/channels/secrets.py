@@ -1,0 +1,37 @@
+"""Channel secrets come from environment variables or owner-only files, never the database."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from avasam_cli.core.errors import InvalidInput
+
+
+def read_secret(env: str | None, path: str | None, what: str) -> str:
+    if env:
+        value = os.environ.get(env, "")
+        if not value:
+            raise InvalidInput(f"{what}: environment variable {env} is not set")
+        return value
+    if path:
+        return _from_file(Path(path), what)
+    raise InvalidInput(f"{what}: no environment variable or file is configured")
+
+
+def check_secret_file(path: str, what: str) -> None:
+    _from_file(Path(path), what)
+
+
+def _from_file(path: Path, what: str) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise InvalidInput(f"{what}: cannot read {path}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InvalidInput(f"{what}: {path} can be read by others; run `chmod 600 {path}`")
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise InvalidInput(f"{what}: {path} is empty")
+    return value

@@ -1,0 +1,158 @@
+"""Sales channels: add, list, show, remove, enable/disable, shipping method mapping.
+
+A channel's settings hold only the *names* of the environment variables or files that
+carry its secrets, never the secrets themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.channels.secrets import check_secret_file
+from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
+from avasam_cli.core.services.catalogue import SERVICES
+from avasam_cli.core.workspace import Workspace
+
+TYPES = ("file", "shopify", "woocommerce")
+MANUAL = "manual"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def add_channel(
+    ws: Workspace, name: str, kind: str, options: dict[str, str | None]
+) -> dict[str, Any]:
+    if not _NAME.match(name) or name == MANUAL:
+        raise InvalidInput(f"channel name {name!r} must be 1-64 letters, digits, '-', '_' or "
+                           f"'.', and not {MANUAL!r}")
+    config = channel_config(kind, options)
+    with ws.uow() as uow:
+        if uow.session.scalar(select(Channel.id).where(Channel.name == name)):
+            raise Conflict(f"channel {name} already exists; see `avasam channels show {name}`")
+        channel = Channel(name=name, type=kind, enabled=True, config=json.dumps(config),
+                          created_at=ws.now())
+        uow.session.add(channel)
+        uow.commit()
+        return channel_row(channel)
+
+
+def channel_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
+    if kind not in TYPES:
+        raise InvalidInput(f"channel type {kind!r} must be one of {', '.join(TYPES)}")
+    if kind == "file":
+        return {"path": _need(options, "path", "--path DIR")}
+    url = _need(options, "url", "--url")
+    if not url.startswith(("https://", "http://")):
+        raise InvalidInput(f"--url {url!r} must start with https://")
+    if kind == "shopify":
+        if options.get("token_file"):
+            check_secret_file(str(options["token_file"]), "--token-file")
+            return {"url": url, "token_file": str(options["token_file"])}
+        return {"url": url, "token_env": _env(options, "token_env", "--token-env VAR")}
+    return {"url": url, "key_env": _env(options, "key_env", "--key-env VAR"),
+            "secret_env": _env(options, "secret_env", "--secret-env VAR")}
+
+
+def list_channels(ws: Workspace) -> list[dict[str, Any]]:
+    with ws.uow(read_only=True) as uow:
+        counts = {channel_id: count for channel_id, count in uow.session.execute(
+            select(Order.channel_id, func.count()).group_by(Order.channel_id))}
+        channels = uow.session.scalars(
+            select(Channel).where(Channel.removed_at.is_(None)).order_by(Channel.name))
+        return [{**channel_row(c), "orders": counts.get(c.id, 0)} for c in channels]
+
+
+def show_channel(ws: Workspace, name: str) -> dict[str, Any]:
+    with ws.uow(read_only=True) as uow:
+        channel = get_channel(uow.session, name)
+        row = channel_row(channel)
+        row["cursor"] = channel.cursor
+        row["orders"] = uow.session.scalar(
+            select(func.count()).select_from(Order).where(Order.channel_id == channel.id))
+        row["shipping_map"] = [
+            {"method": m.method, "service": m.service}
+            for m in uow.session.scalars(select(ShippingMapping).where(
+                ShippingMapping.channel_id == channel.id).order_by(ShippingMapping.method))
+        ]
+        return row
+
+
+def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
+    with ws.uow() as uow:
+        get_channel(uow.session, name).enabled = enabled
+        uow.commit()
+
+
+def remove_channel(ws: Workspace, name: str, *, force: bool) -> int:
+    """Remove a channel; with force, one that has orders is kept (renamed, hidden)."""
+    with ws.uow() as uow:
+        session = uow.session
+        channel = get_channel(session, name)
+        orders = session.scalar(
+            select(func.count()).select_from(Order).where(Order.channel_id == channel.id)) or 0
+        if orders and not force:
+            raise NotAllowed(f"channel {name} has {orders} order(s); `--force` removes the "
+                             "channel and keeps its orders")
+        session.execute(delete(SkuLink).where(SkuLink.channel_id == channel.id))
+        session.execute(delete(ShippingMapping).where(ShippingMapping.channel_id == channel.id))
+        if orders:
+            channel.removed_at, channel.enabled = ws.now(), False
+            channel.name = f"{name} (removed {channel.id})"
+        else:
+            session.delete(channel)
+        uow.commit()
+        return orders
+
+
+def map_shipping(ws: Workspace, name: str, method: str, service: str) -> None:
+    if service not in SERVICES:
+        raise InvalidInput(f"shipping service {service!r} must be one of {', '.join(SERVICES)}")
+    if not method.strip():
+        raise InvalidInput("the channel's shipping method name cannot be empty")
+    with ws.uow() as uow:
+        channel = get_channel(uow.session, name)
+        mapping = uow.session.scalar(select(ShippingMapping).where(
+            ShippingMapping.channel_id == channel.id, ShippingMapping.method == method))
+        if mapping is None:
+            uow.session.add(ShippingMapping(channel_id=channel.id, method=method, service=service))
+        else:
+            mapping.service = service
+        uow.commit()
+
+
+def get_channel(session: Session, name: str) -> Channel:
+    channel = session.scalar(select(Channel).where(Channel.name == name,
+                                                   Channel.removed_at.is_(None)))
+    if channel is None:
+        raise NotFound(f"no channel {name!r}; see `avasam channels list`")
+    return channel
+
+
+def channel_row(channel: Channel) -> dict[str, Any]:
+    config = json.loads(channel.config or "{}")
+    where = config.get("path") or config.get("url") or ""
+    secrets = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in config.items()
+                        if k.endswith(("_env", "_file")))
+    return {"name": channel.name, "type": channel.type, "enabled": channel.enabled,
+            "source": where, "secrets_from": secrets or None}
+
+
+def _need(options: dict[str, str | None], key: str, flag: str) -> str:
+    value = (options.get(key) or "").strip()
+    if not value:
+        raise InvalidInput(f"this channel type needs {flag}")
+    return value
+
+
+def _env(options: dict[str, str | None], key: str, flag: str) -> str:
+    value = _need(options, key, flag)
+    if not _ENV.match(value):
+        raise InvalidInput(f"{flag}: {value!r} is not an environment variable name; pass the "
+                           "variable's name, not the secret itself")
+    return value

@@ -1,0 +1,187 @@
+"""`orders match`: link waiting orders' lines to products, or give up after the window.
+
+Works in chunks of plain rows (no ORM objects) so 100,000 waiting orders match in
+seconds. Each chunk is one transaction; on PostgreSQL its rows are locked with SKIP
+LOCKED, so two runs at once share the work instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.errors import InvalidInput
+from avasam_cli.core.lifecycle import HoldReason, Status, check_transition, event_row
+from avasam_cli.core.models import Order, OrderEvent, OrderLine, ShippingMapping
+from avasam_cli.core.services.intake import LinkedProduct
+from avasam_cli.core.services.sku_links import SkuResolver
+from avasam_cli.core.workspace import Workspace
+
+DEFAULT_WINDOW = "4d"
+CHUNK = 500
+_WINDOW = re.compile(r"^(\d{1,5})([dhm])$")
+
+
+@dataclass
+class MatchSummary:
+    matched: int = 0
+    held: int = 0
+    waiting: int = 0
+    unmatched: int = 0
+
+
+def match_window() -> timedelta:
+    """AVASAM_MATCH_WINDOW: how long an unlinked order waits before it is `unmatched`."""
+    text = os.environ.get("AVASAM_MATCH_WINDOW") or DEFAULT_WINDOW
+    found = _WINDOW.match(text.strip().lower())
+    if not found:
+        raise InvalidInput(f"AVASAM_MATCH_WINDOW {text!r} must be like 4d, 12h or 30m")
+    unit = {"d": "days", "h": "hours", "m": "minutes"}[found.group(2)]
+    return timedelta(**{unit: int(found.group(1))})
+
+
+def match_waiting(ws: Workspace, *, include_unmatched: bool) -> MatchSummary:
+    window = match_window()
+    statuses = [Status.MATCHING, *([Status.UNMATCHED] if include_unmatched else [])]
+    with ws.uow(read_only=True) as uow:
+        ids = list(uow.session.scalars(
+            select(Order.id).where(Order.status.in_(statuses)).order_by(Order.id)))
+    summary = MatchSummary()
+    for start in range(0, len(ids), CHUNK):
+        with ws.uow() as uow:
+            _Chunk(uow.session, ws.actor, ws.now(), window, summary).run(
+                ids[start:start + CHUNK], statuses)
+            uow.commit()
+    return summary
+
+
+class _Chunk:
+    def __init__(
+        self, session: Session, actor: str, now: datetime, window: timedelta,
+        summary: MatchSummary,
+    ) -> None:
+        self.session, self.actor, self.now = session, actor, now
+        self.window, self.summary = window, summary
+        self.resolvers: dict[int, SkuResolver] = {}
+        self.shipping: dict[int, dict[str, str]] = {}
+        self.order_updates: dict[int, dict[str, Any]] = {}  # one UPDATE per order
+        self.line_updates: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def run(self, ids: list[int], statuses: list[Status]) -> None:
+        orders = self.session.execute(
+            select(Order.id, Order.channel_id, Order.status, Order.downloaded_at,
+                   Order.shipping_service, Order.channel_shipping_method)
+            .where(Order.id.in_(ids), Order.status.in_(statuses))
+            .with_for_update(skip_locked=True)
+        ).all()
+        lines: dict[int, list[Any]] = {}
+        for line in self.session.execute(
+            select(OrderLine.id, OrderLine.order_id, OrderLine.channel_sku, OrderLine.quantity)
+            .where(OrderLine.order_id.in_([o.id for o in orders]))
+            .order_by(OrderLine.order_id, OrderLine.line_no)
+        ):
+            lines.setdefault(line.order_id, []).append(line)
+        for order in orders:
+            self._resolver(order.channel_id).prefetch(x.channel_sku for x in lines[order.id])
+        for order in orders:
+            self._one(order, lines[order.id])
+        if self.order_updates:
+            self.session.execute(update(Order), list(self.order_updates.values()))
+        if self.line_updates:
+            self.session.execute(update(OrderLine), self.line_updates)
+        if self.events:
+            self.session.execute(insert(OrderEvent), self.events)
+
+    def _one(self, order: Any, lines: list[Any]) -> None:
+        resolver = self._resolver(order.channel_id)
+        products = [resolver.get(line.channel_sku) for line in lines]
+        if any(product is None for product in products):
+            if order.status == Status.MATCHING and order.downloaded_at + self.window <= self.now:
+                self._move(order.id, order.status, Status.UNMATCHED, {}, {
+                    "unlinked": ", ".join(sorted({line.channel_sku for line, product
+                                                  in zip(lines, products, strict=True)
+                                                  if product is None}))})
+                self.summary.unmatched += 1
+            else:
+                self.summary.waiting += 1
+            return
+        groups: dict[int, list[tuple[Any, LinkedProduct]]] = {}
+        for line, product in zip(lines, products, strict=True):
+            assert product is not None
+            groups.setdefault(product.supplier_id, []).append((line, product))
+        service = order.shipping_service or self._shipping(order.channel_id).get(
+            order.channel_shipping_method or "")
+        order_ids = [order.id, *self._split(order.id, len(groups) - 1)]
+        for order_id, group in zip(order_ids, groups.values(), strict=True):
+            self._matched(order, order_id, group, service)
+
+    def _matched(
+        self, order: Any, order_id: int, group: list[tuple[Any, LinkedProduct]],
+        service: str | None,
+    ) -> None:
+        for line_no, (line, product) in enumerate(group, start=1):
+            self.line_updates.append({
+                "id": line.id, "order_id": order_id, "line_no": line_no,
+                "product_id": product.id, "sku": product.sku,
+                "supplier_product_id": product.supplier_product_id, "title": product.title,
+            })
+        values = {"supplier_id": group[0][1].supplier_id, "shipping_service": service,
+                  "item_count": sum(line.quantity for line, _ in group)}
+        from_status = order.status if order_id == order.id else Status.MATCHING
+        self._move(order_id, from_status, Status.QUEUE, values, {"lines": len(group)})
+        self.summary.matched += 1
+        if service is None:
+            self._move(order_id, Status.QUEUE, Status.HELD,
+                       {"hold_reason": HoldReason.SHIPPING_UNMAPPED},
+                       {"reason": HoldReason.SHIPPING_UNMAPPED,
+                        "method": order.channel_shipping_method})
+            self.summary.held += 1
+
+    def _move(
+        self, order_id: int, current: str, target: Status, values: dict[str, Any],
+        details: dict[str, Any],
+    ) -> None:
+        event = check_transition(current, target)
+        pending = self.order_updates.setdefault(order_id, {"id": order_id})
+        pending.update(status=target, updated_at=self.now, **values)
+        self.events.append(event_row(order_id, event, actor=self.actor, at=self.now,
+                                     details=details, from_status=current, to_status=target))
+
+    def _split(self, order_id: int, extra: int) -> list[int]:
+        """New orders (copies of `order_id`) for the lines of the other suppliers."""
+        if extra == 0:
+            return []
+        source = self.session.get_one(Order, order_id)
+        columns = [c.key for c in Order.__table__.columns if c.key != "id"]
+        copy = {key: getattr(source, key) for key in columns}
+        ids = list(self.session.execute(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True), [copy] * extra
+        ).scalars())
+        for new_id in ids:
+            self.events.append(event_row(new_id, "created", actor=self.actor, at=self.now,
+                                         to_status=Status.MATCHING,
+                                         details={"split_from": order_id}))
+        return ids
+
+    def _resolver(self, channel_id: int) -> SkuResolver:
+        if channel_id not in self.resolvers:
+            self.resolvers[channel_id] = SkuResolver(self.session, channel_id)
+        return self.resolvers[channel_id]
+
+    def _shipping(self, channel_id: int) -> dict[str, str]:
+        if channel_id not in self.shipping:
+            self.shipping[channel_id] = shipping_map(self.session, channel_id)
+        return self.shipping[channel_id]
+
+
+def shipping_map(session: Session, channel_id: int) -> dict[str, str]:
+    rows = session.execute(select(ShippingMapping.method, ShippingMapping.service)
+                           .where(ShippingMapping.channel_id == channel_id))
+    return {method: service for method, service in rows}
