@@ -90,10 +90,11 @@ def main() -> None:
             floor = f"{timed([sqlite3, str(args.database), sql], env, args.runs):.3f} s"
         verdict = "meets" if ours < target else "MISSES"
         print(f"| {name} | < {target} s | {ours:.3f} s | {floor} | {verdict} |")
-    print(f"\nFloor of any SQLAlchemy command: `python -c 'import sqlalchemy.orm'` = {imports:.3f} s")
+    print(f"\nFloor of any SQLAlchemy command: `python -c 'import sqlalchemy.orm'` = "
+          f"{imports:.3f} s")
     first, total, rss = streaming(env)
-    print(f"`orders list --all -f jsonl`: first row after {first:.2f} s, all rows in {total:.1f} s, "
-          f"peak RSS {rss / 1024:.0f} MiB")
+    print(f"`orders list --all -f jsonl`: first row after {first:.2f} s, all rows in "
+          f"{total:.1f} s, peak RSS {rss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

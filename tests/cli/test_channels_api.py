@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import Cli
 from tests.fakes.channel_api import (
-    Fault,
     FakeShop,
+    Fault,
     serve,
     shopify_order,
     woocommerce_order,
