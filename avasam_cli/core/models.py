@@ -7,7 +7,7 @@ Timestamps are stored in UTC (see UTCDateTime).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -56,6 +57,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk inserts that must keep None values."""
+    return cast(Table, model.__table__)
 
 
 class Supplier(Base):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch, FileFormatError
@@ -48,19 +48,48 @@ class FileDrop:
                 )
 
     def _orders(self, path: Path) -> Iterator[IncomingOrder]:
+        with path.open("rb") as raw:
+            handle = _Utf8Lines(raw)
+            suffix = path.suffix.lower()
+            records = (_csv_records(handle) if suffix == ".csv" else
+                       _jsonl_records(handle) if suffix == ".jsonl" else
+                       _json_records(handle))
+            for line, fields, lines in records:
+                try:
+                    yield build_order(fields, lines, self.tz)
+                except RecordError as exc:
+                    raise FileFormatError(f"line {line}: {exc}") from None
+
+
+class _Utf8Lines:
+    """A binary file as UTF-8 text lines (a BOM is dropped), naming the line that is not
+    UTF-8. Iterates by line (csv, JSON Lines) or reads by size (the JSON array reader)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.number, self.pending = raw, 0, ""
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        data = self.raw.readline()
+        if not data:
+            raise StopIteration
+        self.number += 1
         try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                suffix = path.suffix.lower()
-                records = (_csv_records(handle) if suffix == ".csv" else
-                           _jsonl_records(handle) if suffix == ".jsonl" else
-                           _json_records(handle))
-                for line, fields, lines in records:
-                    try:
-                        yield build_order(fields, lines, self.tz)
-                    except RecordError as exc:
-                        raise FileFormatError(f"line {line}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise FileFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            return data.decode("utf-8-sig" if self.number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise FileFormatError(f"line {self.number}: not UTF-8 text; save the file as "
+                                  "UTF-8") from None
+
+    def read(self, size: int) -> str:
+        while len(self.pending) < size:
+            try:
+                self.pending += next(self)
+            except StopIteration:
+                break
+        text, self.pending = self.pending[:size], self.pending[size:]
+        return text
 
 
 def _chunks(orders: Iterator[IncomingOrder]) -> Iterator[list[IncomingOrder]]:
@@ -77,7 +106,13 @@ def _chunks(orders: Iterator[IncomingOrder]) -> Iterator[list[IncomingOrder]]:
 Record = tuple[int, dict[str, Any], list[dict[str, Any]]]
 
 
-def _csv_records(handle: TextIO) -> Iterator[Record]:
+class TextSource(Protocol):
+    def __iter__(self) -> Iterator[str]: ...
+
+    def read(self, size: int) -> str: ...
+
+
+def _csv_records(handle: TextSource) -> Iterator[Record]:
     """One row per line item; consecutive rows with the same order_id are one order."""
     reader = csv.reader(handle)
     try:
@@ -110,7 +145,7 @@ def _csv_records(handle: TextIO) -> Iterator[Record]:
         yield current
 
 
-def _jsonl_records(handle: TextIO) -> Iterator[Record]:
+def _jsonl_records(handle: TextSource) -> Iterator[Record]:
     for number, text in enumerate(handle, start=1):
         if text.strip():
             try:
@@ -120,7 +155,7 @@ def _jsonl_records(handle: TextIO) -> Iterator[Record]:
             yield _record(number, value)
 
 
-def _json_records(handle: TextIO) -> Iterator[Record]:
+def _json_records(handle: TextSource) -> Iterator[Record]:
     for line, value in _JsonArray(handle):
         yield _record(line, value)
 
@@ -137,7 +172,7 @@ def _record(line: int, value: Any) -> Record:
 class _JsonArray:
     """Streams the objects of a top-level JSON array without reading the whole file."""
 
-    def __init__(self, handle: TextIO) -> None:
+    def __init__(self, handle: TextSource) -> None:
         self.handle, self.buffer, self.pos, self.line, self.eof = handle, "", 0, 1, False
         self.decoder = json.JSONDecoder()
 
@@ -191,7 +226,7 @@ class _JsonArray:
                 if not self.eof and self._fill():
                     continue
                 line = exc.lineno - 1 + self.line - self._line_base()
-                if exc.pos >= len(self.buffer.rstrip()):
+                if not self.buffer.rstrip().endswith("]"):
                     raise FileFormatError(f"line {line}: the file ends in the middle of an "
                                           "order (truncated?)") from None
                 raise FileFormatError(f"line {line}: {exc.msg}") from None

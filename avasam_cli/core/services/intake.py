@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from avasam_cli.core.lifecycle import (
     check_transition,
     event_row,
 )
-from avasam_cli.core.models import Order, OrderEvent, OrderLine, SourceOrder
+from avasam_cli.core.models import Order, OrderEvent, OrderLine, SourceOrder, table
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,11 @@ class IncomingOrder:
 
     def content_hash(self) -> str:
         """What the channel said about the order; a change means the order was updated."""
-        data = asdict(self)
-        for line in data["lines"]:
-            line.pop("product", None)
-        data.pop("shipping_service", None)
-        data["placed_at"] = self.placed_at.isoformat()
+        data = [
+            self.external_id, self.reference, self.cancelled, self.placed_at.isoformat(),
+            self.channel_shipping_method, vars(self.delivery), self.notes,
+            [[x.channel_sku, x.quantity, x.title, x.channel_unit_price_pence] for x in self.lines],
+        ]
         text = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -99,10 +99,12 @@ def insert_sources(
          "downloaded_at": now}
         for order in incoming
     ]
-    result = session.execute(
-        insert(SourceOrder).returning(SourceOrder.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+    # Matched back by key: asking the database to keep parameter order would make
+    # PostgreSQL insert one row per statement.
+    sources = table(SourceOrder)
+    ids = dict(_returning(session, insert(sources).returning(sources.c.external_id,
+                                                             sources.c.id), rows))
+    return [ids[order.external_id] for order in incoming]
 
 
 def create_orders(
@@ -120,19 +122,31 @@ def create_orders(
             plans.append((source_id, incoming, lines, status))
     if not plans:
         return []
-    order_ids = list(session.execute(
-        insert(Order).returning(Order.id, sort_by_parameter_order=True),
-        [_order_row(channel_id, source_id, inc, lines, status, now)
-         for source_id, inc, lines, status in plans],
-    ).scalars())
+    rows = [_order_row(channel_id, source_id, inc, lines, status, now)
+            for source_id, inc, lines, status in plans]
+    orders = table(Order)
+    keys = dict(_returning(session, insert(orders).returning(
+        orders.c.source_order_id, orders.c.supplier_id, orders.c.id), rows, key_size=2))
+    order_ids = [keys[(row["source_order_id"], row["supplier_id"])] for row in rows]
     line_rows, events, created = [], [], []
     for order_id, (source_id, incoming, lines, status) in zip(order_ids, plans, strict=True):
         line_rows += [_line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
         events += _creation_events(order_id, incoming, len(lines), len(plans), status, actor, now)
         created.append(Created(order_id, source_id, status))
-    session.execute(insert(OrderLine), line_rows)
-    session.execute(insert(OrderEvent), events)
+    # Core inserts (tables, not mapped classes): the ORM's bulk insert leaves out None
+    # values, which splits rows into one-row batches whenever their None columns differ.
+    session.execute(insert(table(OrderLine)), line_rows)
+    session.execute(insert(table(OrderEvent)), events)
     return created
+
+
+def _returning(
+    session: Session, statement: Any, rows: list[dict[str, Any]], key_size: int = 1
+) -> list[tuple[Any, int]]:
+    """(key, id) pairs of an INSERT ... RETURNING key columns, id."""
+    result = session.execute(statement, rows)
+    return [(row[0] if key_size == 1 else tuple(row[:key_size]), row[key_size])
+            for row in result]
 
 
 def _groups(incoming: IncomingOrder) -> list[tuple[list[IncomingLine], Status]]:
@@ -187,7 +201,7 @@ def _order_row(
         "hold_reason": HoldReason.SHIPPING_UNMAPPED if status == Status.HELD else None,
         "placed_at": incoming.placed_at,
         "downloaded_at": now,
-        **asdict(incoming.delivery),
+        **vars(incoming.delivery),
         "shipping_service": incoming.shipping_service,
         "channel_shipping_method": incoming.channel_shipping_method,
         "items_pence": 0,

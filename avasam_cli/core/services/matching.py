@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.lifecycle import HoldReason, Status, check_transition, event_row
-from avasam_cli.core.models import Order, OrderEvent, OrderLine, ShippingMapping
+from avasam_cli.core.models import Order, OrderEvent, OrderLine, ShippingMapping, table
 from avasam_cli.core.services.intake import LinkedProduct
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
@@ -97,7 +97,7 @@ class _Chunk:
         if self.line_updates:
             self.session.execute(update(OrderLine), self.line_updates)
         if self.events:
-            self.session.execute(insert(OrderEvent), self.events)
+            self.session.execute(insert(table(OrderEvent)), self.events)  # Core: see intake
 
     def _one(self, order: Any, lines: list[Any]) -> None:
         resolver = self._resolver(order.channel_id)
@@ -159,11 +159,11 @@ class _Chunk:
         if extra == 0:
             return []
         source = self.session.get_one(Order, order_id)
-        columns = [c.key for c in Order.__table__.columns if c.key != "id"]
+        columns = [c.key for c in table(Order).columns if c.key != "id"]
         copy = {key: getattr(source, key) for key in columns}
-        ids = list(self.session.execute(
-            insert(Order).returning(Order.id, sort_by_parameter_order=True), [copy] * extra
-        ).scalars())
+        orders = table(Order)
+        ids = list(self.session.execute(insert(orders).returning(orders.c.id), [copy] * extra)
+                   .scalars())
         for new_id in ids:
             self.events.append(event_row(new_id, "created", actor=self.actor, at=self.now,
                                          to_status=Status.MATCHING,
