@@ -33,7 +33,8 @@ CASES = [
      f"AND {OCTOBER} ORDER BY placed_at DESC LIMIT 50"),
     ("--search by SKU", 0.5, ["orders", "list", "--search", "SKU-00247"],
      f"SELECT {COLUMNS} FROM orders WHERE {VISIBLE} AND id IN (SELECT order_id FROM "
-     "order_lines WHERE sku = 'SKU-00247') ORDER BY placed_at DESC LIMIT 50"),
+     "order_lines WHERE product_id IN (SELECT id FROM products WHERE sku = 'SKU-00247')) "
+     "ORDER BY placed_at DESC LIMIT 50"),
     ("--search by title words", 1.0, ["orders", "list", "--search", "oak dining table"],
      f"SELECT {COLUMNS} FROM orders WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM order_lines l "
      "WHERE l.order_id = orders.id AND lower(l.title) LIKE '%oak%' AND lower(l.title) LIKE "

@@ -246,8 +246,10 @@ class OrderLine(Base):
     line_no: Mapped[int] = mapped_column(Integer)
     channel_sku: Mapped[str] = mapped_column(String(64), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
-    sku: Mapped[str | None] = mapped_column(String(64), index=True)
-    supplier_product_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Searched through product_id (products' own indexes), so not indexed here: fewer
+    # indexes keep intake and matching fast.
+    sku: Mapped[str | None] = mapped_column(String(64))
+    supplier_product_id: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[int] = mapped_column(Integer)
     channel_unit_price_pence: Mapped[int | None] = mapped_column(Integer)

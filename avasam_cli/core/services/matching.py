@@ -13,18 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.lifecycle import HoldReason, Status, check_transition, event_row
-from avasam_cli.core.models import Order, OrderEvent, OrderLine, ShippingMapping, table
+from avasam_cli.core.models import (
+    Base,
+    Order,
+    OrderEvent,
+    OrderLine,
+    ShippingMapping,
+    table,
+)
 from avasam_cli.core.services.intake import LinkedProduct
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
 
 DEFAULT_WINDOW = "4d"
-CHUNK = 500
+CHUNK = 2000
 _WINDOW = re.compile(r"^(\d{1,5})([dhm])$")
 
 
@@ -61,6 +68,18 @@ def match_waiting(ws: Workspace, *, include_unmatched: bool) -> MatchSummary:
     return summary
 
 
+def _update_by_id(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Plain executemany UPDATEs by primary key, one per shape of row."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(row)), []).append(row)
+    target = table(model)
+    for keys, batch in shapes.items():
+        values: dict[str, Any] = {key: bindparam(f"v_{key}") for key in keys if key != "id"}
+        session.execute(update(target).where(target.c.id == bindparam("v_id")).values(values),
+                        [{f"v_{key}": value for key, value in row.items()} for row in batch])
+
+
 class _Chunk:
     def __init__(
         self, session: Session, actor: str, now: datetime, window: timedelta,
@@ -88,14 +107,16 @@ class _Chunk:
             .order_by(OrderLine.order_id, OrderLine.line_no)
         ):
             lines.setdefault(line.order_id, []).append(line)
+        by_channel: dict[int, set[str]] = {}
         for order in orders:
-            self._resolver(order.channel_id).prefetch(x.channel_sku for x in lines[order.id])
+            by_channel.setdefault(order.channel_id, set()).update(
+                x.channel_sku for x in lines[order.id])
+        for channel_id, skus in by_channel.items():
+            self._resolver(channel_id).prefetch(skus)
         for order in orders:
             self._one(order, lines[order.id])
-        if self.order_updates:
-            self.session.execute(update(Order), list(self.order_updates.values()))
-        if self.line_updates:
-            self.session.execute(update(OrderLine), self.line_updates)
+        _update_by_id(self.session, Order, list(self.order_updates.values()))
+        _update_by_id(self.session, OrderLine, self.line_updates)
         if self.events:
             self.session.execute(insert(table(OrderEvent)), self.events)  # Core: see intake
 
@@ -120,18 +141,18 @@ class _Chunk:
             order.channel_shipping_method or "")
         order_ids = [order.id, *self._split(order.id, len(groups) - 1)]
         for order_id, group in zip(order_ids, groups.values(), strict=True):
-            self._matched(order, order_id, group, service)
+            self._matched(order, order_id, group, service, split=len(groups) > 1)
 
     def _matched(
         self, order: Any, order_id: int, group: list[tuple[Any, LinkedProduct]],
-        service: str | None,
+        service: str | None, *, split: bool,
     ) -> None:
         for line_no, (line, product) in enumerate(group, start=1):
-            self.line_updates.append({
-                "id": line.id, "order_id": order_id, "line_no": line_no,
-                "product_id": product.id, "sku": product.sku,
-                "supplier_product_id": product.supplier_product_id, "title": product.title,
-            })
+            update = {"id": line.id, "product_id": product.id, "sku": product.sku,
+                      "supplier_product_id": product.supplier_product_id, "title": product.title}
+            if split:  # lines move to the split-off orders and are numbered again
+                update.update(order_id=order_id, line_no=line_no)
+            self.line_updates.append(update)
         values = {"supplier_id": group[0][1].supplier_id, "shipping_service": service,
                   "item_count": sum(line.quantity for line, _ in group)}
         from_status = order.status if order_id == order.id else Status.MATCHING

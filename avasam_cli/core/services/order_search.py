@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.lifecycle import Status
-from avasam_cli.core.models import Channel, Order, OrderLine, Supplier
+from avasam_cli.core.models import Channel, Order, OrderLine, Product, Supplier
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.catalogue import get_supplier
 from avasam_cli.core.workspace import Workspace
@@ -153,10 +153,10 @@ def _search(
 
 
 def _exact_match(text: str) -> ColumnElement[bool]:
+    products = select(Product.id).where(
+        or_(Product.sku == text, Product.supplier_product_id == text))
     by_line = select(OrderLine.order_id).where(
-        or_(OrderLine.sku == text, OrderLine.supplier_product_id == text,
-            OrderLine.channel_sku == text)
-    )
+        or_(OrderLine.product_id.in_(products), OrderLine.channel_sku == text))
     options: list[ColumnElement[bool]] = [Order.channel_reference == text, Order.id.in_(by_line)]
     if _NUMBER.match(text):
         options.append(Order.number == text.upper())
