@@ -338,3 +338,64 @@ class ShippingMapping(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
     method: Mapped[str] = mapped_column(String(200))
     service: Mapped[str] = mapped_column(String(32))
+
+
+class ExportTarget(Base):
+    """Where and how a supplier receives its open orders. Secrets are referenced by the
+    name of an environment variable or the path of a file, never stored."""
+
+    __tablename__ = "export_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    protocol: Mapped[str] = mapped_column(String(8))
+    host: Mapped[str | None] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(100))
+    # password_env | password_file | key_file
+    secret_kind: Mapped[str | None] = mapped_column(String(16))
+    secret_ref: Mapped[str | None] = mapped_column(String(500))
+    known_hosts: Mapped[str | None] = mapped_column(String(500))
+    remote_dir: Mapped[str] = mapped_column(String(500), default=".")
+    filename_template: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(8), default="csv")
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    only_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    passive: Mapped[bool] = mapped_column(Boolean, default=True)
+    insecure_tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_run_at: Mapped[datetime | None]
+    # Set while a run holds the export, so two processes never send the same orders.
+    running_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    supplier: Mapped[Supplier] = relationship()
+
+
+class ExportRun(Base):
+    __tablename__ = "export_runs"
+    __table_args__ = (Index("ix_export_runs_export_started", "export_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("export_targets.id"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # running|ok|failed|dry_run
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ExportedOrder(Base):
+    """Which orders an export has sent (for --only-new), and in which run."""
+
+    __tablename__ = "exported_orders"
+    __table_args__ = (UniqueConstraint("export_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("export_targets.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("export_runs.id"))

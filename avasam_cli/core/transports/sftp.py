@@ -1,0 +1,184 @@
+"""SFTP with paramiko: the server's host key is checked against a known_hosts file, and an
+unknown or changed key is refused with its fingerprint (`exports trust` records it).
+Password or key (ed25519, RSA, ECDSA) authentication."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import socket
+from pathlib import Path
+
+import paramiko
+
+from avasam_cli.core.transports import Target, TransferError, join, temporary_name
+
+TIMEOUT = 30
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def host_entry(host: str, port: int) -> str:
+    return host if port == 22 else f"[{host}]:{port}"
+
+
+def known_hosts_path(target: Target) -> Path:
+    return Path(target.known_hosts or Path.home() / ".ssh" / "known_hosts").expanduser()
+
+
+def server_key(host: str, port: int) -> paramiko.PKey:
+    """The key the server presents (for `exports trust`), without logging in."""
+    transport = _transport(host, port)
+    try:
+        return transport.get_remote_server_key()
+    finally:
+        transport.close()
+
+
+def trust(target: Target, key: paramiko.PKey) -> Path:
+    path = known_hosts_path(target)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys = paramiko.HostKeys()
+    if path.exists():
+        keys.load(str(path))
+    keys.add(host_entry(target.host or "", target.port or 22), key.get_name(), key)
+    keys.save(str(path))
+    path.chmod(0o600)
+    return path
+
+
+class SftpUploader:
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.transport: paramiko.Transport | None = None
+        self.sftp: paramiko.SFTPClient | None = None
+
+    def connect(self) -> list[str]:
+        target = self.target
+        host, port = target.host or "", target.port or 22
+        self.transport = _transport(host, port)
+        steps = [f"connected to {host}:{port}"]
+        key = self.transport.get_remote_server_key()
+        self._verify(key, host, port)
+        steps.append(f"host key {key.get_name()} {fingerprint(key)} matches "
+                     f"{known_hosts_path(target)}")
+        try:
+            if target.secret_kind == "key_file":
+                self.transport.auth_publickey(target.username or "", _load_key(target.secret))
+            else:
+                self.transport.auth_password(target.username or "", target.secret or "")
+        except paramiko.AuthenticationException:
+            raise TransferError(f"{target.username}@{host} was refused: wrong password or key",
+                                transient=False) from None
+        except (paramiko.SSHException, OSError) as exc:
+            raise TransferError(f"login to {host} failed: {exc}", transient=True) from None
+        steps.append(f"logged in as {target.username}")
+        try:
+            self.sftp = paramiko.SFTPClient.from_transport(self.transport)
+            assert self.sftp is not None
+            self.sftp.stat(target.remote_dir or ".")
+        except OSError as exc:
+            raise TransferError(f"remote directory {target.remote_dir}: {_reason(exc)}",
+                                transient=False) from None
+        steps.append(f"directory {target.remote_dir} exists")
+        return steps
+
+    def check_writable(self) -> None:
+        path = join(self.target.remote_dir, temporary_name("avasam-probe"))
+        sftp = self._sftp()
+        try:
+            with sftp.open(path, "wb") as handle:
+                handle.write(b"probe")
+            sftp.remove(path)
+        except OSError as exc:
+            raise TransferError(f"cannot write in {self.target.remote_dir}: {_reason(exc)}",
+                                transient=False) from None
+
+    def upload(self, local: Path, name: str) -> int:
+        sftp = self._sftp()
+        temporary = join(self.target.remote_dir, temporary_name(name))
+        final = join(self.target.remote_dir, name)
+        expected = local.stat().st_size
+        try:
+            with local.open("rb") as handle:
+                sftp.putfo(handle, temporary, file_size=expected, confirm=False)
+            size = sftp.stat(temporary).st_size
+            if size != expected:
+                raise TransferError(f"the server has {size} bytes of {expected}", transient=True)
+            sftp.posix_rename(temporary, final)
+            return int(size or 0)
+        except TransferError:
+            self._quietly_remove(temporary)
+            raise
+        except PermissionError as exc:
+            self._quietly_remove(temporary)
+            raise TransferError(f"cannot write in {self.target.remote_dir}: {_reason(exc)}",
+                                transient=False) from None
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            self._quietly_remove(temporary)
+            raise TransferError(f"the upload of {name} broke off: {_reason(exc)}",
+                                transient=True) from None
+
+    def close(self) -> None:
+        if self.sftp is not None:
+            self.sftp.close()
+        if self.transport is not None:
+            self.transport.close()
+        self.sftp = self.transport = None
+
+    def _verify(self, key: paramiko.PKey, host: str, port: int) -> None:
+        path = known_hosts_path(self.target)
+        keys = paramiko.HostKeys()
+        if path.exists():
+            keys.load(str(path))
+        known = keys.lookup(host_entry(host, port))
+        shown = f"{key.get_name()} {fingerprint(key)}"
+        if not known:
+            raise TransferError(f"the host key of {host}:{port} ({shown}) is not in {path}; "
+                                "if that fingerprint is right, run `avasam exports trust NAME`",
+                                transient=False)
+        if known.get(key.get_name()) != key:
+            raise TransferError(f"the host key of {host}:{port} CHANGED (now {shown}); it does "
+                                f"not match {path}. Check with the supplier before trusting it",
+                                transient=False)
+
+    def _quietly_remove(self, path: str) -> None:
+        with contextlib.suppress(Exception):  # best effort; the final name was never written
+            self._sftp().remove(path)
+
+    def _sftp(self) -> paramiko.SFTPClient:
+        if self.sftp is None:
+            raise TransferError("not connected", transient=True)
+        return self.sftp
+
+
+def _transport(host: str, port: int) -> paramiko.Transport:
+    try:
+        sock = socket.create_connection((host, port), timeout=TIMEOUT)
+    except OSError as exc:
+        raise TransferError(f"cannot reach {host}:{port}: {_reason(exc)}",
+                            transient=True) from None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=TIMEOUT)
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        transport.close()
+        raise TransferError(f"SSH with {host}:{port} failed: {exc}", transient=True) from None
+    return transport
+
+
+def _load_key(path: str | None) -> paramiko.PKey:
+    try:
+        return paramiko.PKey.from_path(path or "")
+    except (OSError, paramiko.SSHException) as exc:
+        raise TransferError(f"cannot load the key file {path}: {exc}", transient=False) from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
