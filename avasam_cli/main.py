@@ -13,6 +13,7 @@ from avasam_cli.commands import (
     channels,
     db,
     dispatches,
+    exports,
     orders,
     products,
     suppliers,
@@ -96,6 +97,7 @@ app.add_typer(products.app, name="products")
 app.add_typer(account.app, name="account")
 app.add_typer(orders.app, name="orders")
 app.add_typer(channels.app, name="channels")
+app.add_typer(exports.app, name="exports")
 app.add_typer(dispatches.app, name="dispatches")
 app.add_typer(tickets.app, name="tickets")
 

@@ -1,0 +1,255 @@
+"""`avasam exports ...`: suppliers receive their open orders as files on their servers."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
+from avasam_cli.state import say, workspace
+
+app = typer.Typer(help="Send suppliers their open orders over FTP, FTPS, SFTP or to a folder.",
+                  no_args_is_help=True)
+
+Supplier = Annotated[str | None, typer.Option(help="Supplier code.")]
+Protocol = Annotated[str | None, typer.Option(help="ftp, ftps, sftp or file.")]
+Host = Annotated[str | None, typer.Option(help="Server name or address.")]
+Port = Annotated[int | None, typer.Option(help="Port (21 for FTP/FTPS, 22 for SFTP).")]
+User = Annotated[str | None, typer.Option(help="Login name.")]
+PasswordEnv = Annotated[str | None, typer.Option(
+    help="NAME of the environment variable holding the password.")]
+PasswordFile = Annotated[str | None, typer.Option(help="A mode-600 file holding the password.")]
+KeyFile = Annotated[str | None, typer.Option(help="SFTP: a private key (ed25519, RSA, ECDSA).")]
+KnownHosts = Annotated[str | None, typer.Option(
+    help="SFTP: known_hosts file [default: ~/.ssh/known_hosts].")]
+RemoteDir = Annotated[str | None, typer.Option(help="Directory on the server (or the folder).")]
+Filename = Annotated[str | None, typer.Option(
+    help="File name template: {supplier} {export} {timestamp} {run}.")]
+FileFormat = Annotated[str | None, typer.Option("--format", help="csv or json.")]
+Schedule = Annotated[str | None, typer.Option(help="Cron expression, e.g. '0 */2 * * *'.")]
+OnlyNew = Annotated[bool | None, typer.Option(
+    "--only-new/--all-open", help="Send only orders not sent before, or every open order.")]
+Passive = Annotated[bool | None, typer.Option("--passive/--active", help="FTP data mode.")]
+Insecure = Annotated[bool | None, typer.Option(
+    "--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate.")]
+
+
+def _settings(**values: object) -> object:
+    from avasam_cli.core.services.exports import ExportSettings
+
+    return ExportSettings(**values)  # type: ignore[arg-type]
+
+
+@app.command("add")
+def add(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Protocol = None,
+        host: Host = None, port: Port = None, username: User = None,
+        password_env: PasswordEnv = None, password_file: PasswordFile = None,
+        key_file: KeyFile = None, known_hosts: KnownHosts = None, remote_dir: RemoteDir = None,
+        filename: Filename = None, fmt: FileFormat = None, schedule: Schedule = None,
+        only_new: OnlyNew = None, passive: Passive = None, insecure_tls: Insecure = None,
+        ) -> None:
+    """Add an export: where a supplier receives its open orders, and when.
+
+    Example: avasam exports add oak-sftp --supplier OAKCO --protocol sftp --host sftp.oak.example
+    --username avasam --key-file ~/.ssh/oak_ed25519 --remote-dir /in --schedule "*/30 * * * *"
+    """
+    from avasam_cli.core.services.exports import add_export
+
+    ws = workspace(ctx)
+    row = add_export(ws, name, _settings(  # type: ignore[arg-type]
+        supplier=supplier, protocol=protocol, host=host, port=port, username=username,
+        password_env=password_env, password_file=password_file, key_file=key_file,
+        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=fmt,
+        schedule=schedule, only_new=only_new, passive=passive, insecure_tls=insecure_tls))
+    say(f"Added export {row['name']}: {row['supplier']}'s open orders to {row['destination']}.")
+    _say_next(row)
+
+
+@app.command("edit")
+def edit(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Protocol = None,
+         host: Host = None, port: Port = None, username: User = None,
+         password_env: PasswordEnv = None, password_file: PasswordFile = None,
+         key_file: KeyFile = None, known_hosts: KnownHosts = None,
+         remote_dir: RemoteDir = None, filename: Filename = None, fmt: FileFormat = None,
+         schedule: Schedule = None, only_new: OnlyNew = None, passive: Passive = None,
+         insecure_tls: Insecure = None) -> None:
+    """Change an export's settings; options not given stay as they are.
+
+    Example: avasam exports edit oak-sftp --schedule "0 * * * *" --only-new
+    """
+    from avasam_cli.core.services.exports import edit_export
+
+    ws = workspace(ctx)
+    row = edit_export(ws, name, _settings(  # type: ignore[arg-type]
+        supplier=supplier, protocol=protocol, host=host, port=port, username=username,
+        password_env=password_env, password_file=password_file, key_file=key_file,
+        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=fmt,
+        schedule=schedule, only_new=only_new, passive=passive, insecure_tls=insecure_tls))
+    say(f"Saved export {row['name']}.")
+    _say_next(row)
+
+
+def _say_next(row: dict[str, object]) -> None:
+    if row["next_run_at"]:
+        say(f"Next scheduled run: {row['next_run_at']:%Y-%m-%d %H:%M %Z} "
+            f"(schedule '{row['schedule']}'); cron runs it with `avasam exports run --due`.")
+    else:
+        say(f"No schedule: send with `avasam exports run {row['name']}`.")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """List exports (never their secrets).
+
+    Example: avasam exports list
+    """
+    from avasam_cli.core.services.exports import list_exports
+
+    ws = workspace(ctx)
+    render_rows(list_exports(ws), fmt, ws.timezone, empty_message="No exports yet.")
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str, fmt: RecordFormatOption = Format.table) -> None:
+    """Show an export's settings (secrets are only named) and its next run.
+
+    Example: avasam exports show oak-sftp
+    """
+    from avasam_cli.core.services.exports import show_export
+
+    ws = workspace(ctx)
+    render_record(show_export(ws, name), fmt, ws.timezone)
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, name: str) -> None:
+    """Remove an export (its run history is kept).
+
+    Example: avasam exports remove oak-sftp
+    """
+    from avasam_cli.core.services.exports import remove_export
+
+    remove_export(workspace(ctx), name)
+    say(f"Removed export {name}.")
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, name: str) -> None:
+    """Run this export again (by schedule or `--all`).
+
+    Example: avasam exports enable oak-sftp
+    """
+    from avasam_cli.core.services.exports import set_enabled
+
+    set_enabled(workspace(ctx), name, True)
+    say(f"Export {name} enabled.")
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, name: str) -> None:
+    """Stop running this export.
+
+    Example: avasam exports disable oak-sftp
+    """
+    from avasam_cli.core.services.exports import set_enabled
+
+    set_enabled(workspace(ctx), name, False)
+    say(f"Export {name} disabled.")
+
+
+@app.command("test")
+def test(ctx: typer.Context, name: str) -> None:
+    """Connect, log in and check the remote directory is writable, step by step.
+
+    Example: avasam exports test oak-sftp
+    """
+    from avasam_cli.core.services.export_run import test_export
+
+    for step in test_export(workspace(ctx), name):
+        say(f"ok: {step}")
+    say(f"Export {name} is ready.")
+
+
+@app.command("trust")
+def trust(
+    ctx: typer.Context,
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """SFTP: show the server's host key fingerprint and record it in known_hosts.
+
+    Check the fingerprint with the supplier before you accept it.
+
+    Example: avasam exports trust oak-sftp
+    """
+    from avasam_cli.core.services.export_trust import fetch_key, record_key
+
+    ws = workspace(ctx)
+    shown, key = fetch_key(ws, name)
+    say(f"The server presents {shown}.")
+    if not yes and sys.stdin.isatty():
+        typer.confirm("Trust this key?", abort=True, err=True)
+    path = record_key(ws, name, key)
+    say(f"Recorded the host key in {path}.")
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Exports to run.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every enabled export.")] = False,
+    due: Annotated[bool, typer.Option("--due", help="Those whose schedule has come due.")]
+    = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the file, upload nothing.")]
+    = False,
+    output: Annotated[str | None, typer.Option(
+        help="With --dry-run: write the file here ('-' for stdout, the default).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Send each supplier's open orders now. Exit 1 if any export failed.
+
+    Example: avasam exports run --due
+    """
+    from avasam_cli.core.services.export_run import enabled_exports, exports_due, run_export
+
+    ws = workspace(ctx)
+    chosen = list(names or [])
+    if due:
+        chosen += exports_due(ws)
+    if all_:
+        chosen += enabled_exports(ws)
+    if not chosen and not (due or all_):
+        raise typer.BadParameter("name exports, or use --all or --due")
+    results = [run_export(ws, name, dry_run=dry_run, output=output)
+               for name in dict.fromkeys(chosen)]
+    if not dry_run:
+        render_rows([{"export": r.export, "outcome": r.outcome, "file": r.file_name,
+                      "orders": r.orders, "bytes": r.bytes} for r in results], fmt,
+                    ws.timezone, empty_message="No exports due.")
+    failed = [r for r in results if r.outcome == "failed"]
+    for result in failed:
+        say(f"Error: export {result.export}: {result.error}")
+    for result in results:
+        if result.outcome == "busy":
+            say(f"Export {result.export} is already running elsewhere; skipped.")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    name: str,
+    limit: Annotated[int, typer.Option(help="The newest N runs; 0 for all.")] = 20,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """An export's runs, newest first: when, outcome, file, orders, bytes, sha256, error.
+
+    Example: avasam exports history oak-sftp --format json
+    """
+    from avasam_cli.core.services.export_run import history as runs
+
+    ws = workspace(ctx)
+    render_rows(runs(ws, name, limit or None), fmt, ws.timezone, empty_message="No runs yet.")

@@ -1,0 +1,258 @@
+"""`exports run` and `exports test`: the supplier's open orders to its server.
+
+One run: claim the export (so two processes never send the same orders), record the run,
+write the file locally while streaming the orders, upload it atomically with retries, and
+in one transaction record the outcome, mark the orders sent and audit the ones the
+supplier receives for the first time (from then on the seller must raise a ticket to
+cancel them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.errors import AvasamError, RemoteError
+from avasam_cli.core.export_file import Written, write_export
+from avasam_cli.core.lifecycle import Payment, Shipping, Status, event_row
+from avasam_cli.core.models import (
+    ExportedOrder,
+    ExportRun,
+    ExportTarget,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderNote,
+    table,
+)
+from avasam_cli.core.schedule import is_due, parse_schedule
+from avasam_cli.core.services.exports import get_export, render_filename, target_of
+from avasam_cli.core.transports import TransferError, Uploader, uploader_for
+from avasam_cli.core.workspace import Workspace
+
+ATTEMPTS = 3
+STALE_CLAIM = timedelta(minutes=15)
+
+
+@dataclass
+class RunResult:
+    export: str
+    outcome: str  # ok | failed | dry_run | nothing_new | busy
+    file_name: str | None = None
+    orders: int = 0
+    bytes: int = 0
+    error: str | None = None
+
+
+def exports_due(ws: Workspace) -> list[str]:
+    now = ws.now()
+    with ws.uow(read_only=True) as uow:
+        exports = uow.session.scalars(select(ExportTarget).where(
+            ExportTarget.enabled.is_(True), ExportTarget.schedule.is_not(None)))
+        return [e.name for e in exports if e.schedule and is_due(
+            parse_schedule(e.schedule), e.last_run_at, now, ws.timezone, e.created_at)]
+
+
+def enabled_exports(ws: Workspace) -> list[str]:
+    with ws.uow(read_only=True) as uow:
+        return list(uow.session.scalars(select(ExportTarget.name).where(
+            ExportTarget.enabled.is_(True)).order_by(ExportTarget.name)))
+
+
+def test_export(ws: Workspace, name: str) -> Iterator[str]:
+    with ws.uow(read_only=True) as uow:
+        target = target_of(get_export(uow.session, name))
+    uploader = uploader_for(target)
+    try:
+        yield from _remote(uploader.connect)
+        _remote(uploader.check_writable)
+        yield f"wrote and deleted a probe file in {target.remote_dir}"
+    finally:
+        uploader.close()
+
+
+def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
+               output: str | None = None) -> RunResult:
+    started = ws.now()
+    with ws.uow() as uow:
+        export = get_export(uow.session, name)
+        export_id, fmt, only_new = export.id, export.format, export.only_new
+        template, supplier_code = export.filename_template, export.supplier.code
+        target = None if dry_run else target_of(export)
+        if not dry_run and not _claim(uow.session, export_id, started):
+            return RunResult(name, "busy", error="another run of this export is in progress")
+        run = ExportRun(export_id=export_id, started_at=started,
+                        outcome="dry_run" if dry_run else "running", order_count=0, bytes=0)
+        uow.session.add(run)
+        uow.session.flush()
+        run_id = run.id
+        uow.commit()
+    file_name = render_filename(template, supplier=supplier_code, export=name, moment=started,
+                                run=run_id)
+    workdir = Path(tempfile.mkdtemp(prefix="avasam-export-"))
+    try:
+        local = workdir / file_name
+        written = _write(ws, export_id, only_new, fmt, local)
+        if dry_run:
+            _copy_out(local, output)
+            _finish(ws, export_id, run_id, "dry_run", file_name, written, None, release=False)
+            return RunResult(name, "dry_run", file_name, len(written.order_ids), written.bytes)
+        if only_new and not written.order_ids:
+            _finish(ws, export_id, run_id, "nothing_new", None, written, None)
+            return RunResult(name, "nothing_new")
+        assert target is not None
+        try:
+            _upload_with_retries(uploader_for(target), local, file_name)
+        except RemoteError as exc:
+            _finish(ws, export_id, run_id, "failed", file_name, written, str(exc))
+            return RunResult(name, "failed", file_name, len(written.order_ids), written.bytes,
+                             str(exc))
+        _finish(ws, export_id, run_id, "ok", file_name, written, None, sent=True)
+        return RunResult(name, "ok", file_name, len(written.order_ids), written.bytes)
+    except AvasamError as exc:
+        _finish(ws, export_id, run_id, "failed", file_name, Written(), str(exc))
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def history(ws: Workspace, name: str, limit: int | None) -> Iterator[dict[str, Any]]:
+    with ws.uow(read_only=True) as uow:
+        export = get_export(uow.session, name)
+        query = select(ExportRun).where(ExportRun.export_id == export.id).order_by(
+            ExportRun.id.desc())
+        if limit:
+            query = query.limit(limit)
+        for run in uow.session.scalars(query):
+            yield {"run": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
+                   "outcome": run.outcome, "file_name": run.file_name,
+                   "orders": run.order_count, "bytes": run.bytes, "sha256": run.sha256,
+                   "error": run.error}
+
+
+def _claim(session: Session, export_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(ExportTarget)
+        .where(ExportTarget.id == export_id,
+               or_(ExportTarget.running_since.is_(None),
+                   ExportTarget.running_since < now - STALE_CLAIM))
+        .values(running_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path) -> Written:
+    with ws.uow(read_only=True) as uow:
+        session = uow.session
+        supplier_id = session.get_one(ExportTarget, export_id).supplier_id
+        query = (
+            select(Order.id, Order.number, Order.channel_reference, Order.placed_at,
+                   Order.shipping_service, Order.name, Order.address1, Order.address2,
+                   Order.city, Order.county, Order.postcode, Order.country, Order.phone,
+                   Order.email, Order.note_count, OrderLine.sku, OrderLine.supplier_product_id,
+                   OrderLine.title, OrderLine.quantity, OrderLine.unit_price_pence,
+                   OrderLine.vat_rate_bp, OrderLine.line_total_pence)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.supplier_id == supplier_id, Order.status == Status.OPEN,
+                   Order.payment_status == Payment.PAID,
+                   Order.shipping_status == Shipping.UNSHIPPED)
+            .order_by(Order.id, OrderLine.line_no)
+        )
+        if only_new:
+            query = query.where(~exists().where(ExportedOrder.export_id == export_id,
+                                                ExportedOrder.order_id == Order.id))
+
+        def notes(order_id: int) -> str:
+            return " | ".join(session.scalars(select(OrderNote.text).where(
+                OrderNote.order_id == order_id).order_by(OrderNote.id)))
+
+        with local.open("wb") as out:
+            rows = session.execute(query.execution_options(yield_per=2000))
+            written = write_export(rows, notes, fmt, ws.timezone, out)
+            out.flush()
+            os.fsync(out.fileno())
+        return written
+
+
+def _upload_with_retries(uploader: Uploader, local: Path, name: str) -> None:
+    delay = float(os.environ.get("AVASAM_EXPORT_BACKOFF") or 2)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            uploader.connect()
+            uploader.upload(local, name)
+            return
+        except TransferError as exc:
+            if not exc.transient or attempt == ATTEMPTS:
+                tries = f" (after {attempt} tries)" if attempt > 1 else ""
+                raise RemoteError(f"{exc}{tries}") from None
+            time.sleep(delay)
+            delay *= 2
+        finally:
+            uploader.close()
+
+
+def _finish(ws: Workspace, export_id: int, run_id: int, outcome: str, file_name: str | None,
+            written: Written, error: str | None, *, sent: bool = False,
+            release: bool = True) -> None:
+    with ws.uow() as uow:
+        session, now = uow.session, ws.now()
+        run = session.get_one(ExportRun, run_id)
+        run.outcome, run.finished_at, run.error = outcome, now, error
+        run.file_name, run.order_count = file_name, len(written.order_ids)
+        run.bytes, run.sha256 = written.bytes, written.sha256 or None
+        export = session.get_one(ExportTarget, export_id)
+        if release:
+            export.running_since = None
+            export.last_run_at = run.started_at
+        if sent:
+            _mark_sent(session, export, run_id, written.order_ids, file_name or "", ws.actor, now)
+        uow.commit()
+
+
+def _mark_sent(session: Session, export: ExportTarget, run_id: int, order_ids: list[int],
+               file_name: str, actor: str, now: datetime) -> None:
+    for start in range(0, len(order_ids), 1000):
+        chunk = order_ids[start:start + 1000]
+        known = set(session.scalars(select(ExportedOrder.order_id).where(
+            ExportedOrder.export_id == export.id, ExportedOrder.order_id.in_(chunk))))
+        fresh = [oid for oid in chunk if oid not in known]
+        if fresh:
+            session.execute(insert(table(ExportedOrder)), [
+                {"export_id": export.id, "order_id": oid, "run_id": run_id} for oid in fresh])
+        first_time = list(session.scalars(select(Order.id).where(
+            Order.id.in_(chunk), Order.received_by_supplier_at.is_(None))))
+        if first_time:
+            session.execute(update(table(Order)).where(table(Order).c.id.in_(first_time))
+                            .values(received_by_supplier_at=now, updated_at=now))
+            session.execute(insert(table(OrderEvent)), [
+                event_row(oid, "sent_to_supplier", actor=actor, at=now,
+                          details={"export": export.name, "file": file_name})
+                for oid in first_time])
+
+
+def _copy_out(local: Path, output: str | None) -> None:
+    if output in (None, "-"):
+        with local.open("rb") as source:
+            shutil.copyfileobj(source, sys.stdout.buffer)
+        sys.stdout.flush()
+        return
+    shutil.copyfile(local, str(output))
+
+
+def _remote(step: Any) -> Any:
+    try:
+        return step()
+    except TransferError as exc:
+        raise RemoteError(str(exc)) from None

@@ -1,0 +1,38 @@
+"""`exports trust`: record an SFTP server's host key after showing its fingerprint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from avasam_cli.core.errors import InvalidInput, RemoteError
+from avasam_cli.core.services.exports import get_export, target_of
+from avasam_cli.core.transports import Target, TransferError
+from avasam_cli.core.workspace import Workspace
+
+
+def _target(ws: Workspace, name: str) -> Target:
+    with ws.uow(read_only=True) as uow:
+        export = get_export(uow.session, name)
+        if export.protocol != "sftp":
+            raise InvalidInput(f"export {name} uses {export.protocol}; only SFTP has host keys")
+        return target_of(export)
+
+
+def fetch_key(ws: Workspace, name: str) -> tuple[str, Any]:
+    """The key the server presents now and its fingerprint, to show before recording."""
+    from avasam_cli.core.transports.sftp import fingerprint, server_key
+
+    target = _target(ws, name)
+    try:
+        key = server_key(target.host or "", target.port or 22)
+    except TransferError as exc:
+        raise RemoteError(str(exc)) from None
+    return f"{key.get_name()} {fingerprint(key)}", key
+
+
+def record_key(ws: Workspace, name: str, key: Any) -> Path:
+    """Record exactly the key that was shown (not a second fetch, which could differ)."""
+    from avasam_cli.core.transports.sftp import trust
+
+    return trust(_target(ws, name), key)

@@ -1,0 +1,238 @@
+"""Export settings: where each supplier receives its open orders, and when.
+
+Secrets are referenced (an environment variable's name, or a mode-600 file), never
+stored, and never shown.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from avasam_cli.core.channels.secrets import check_secret_file, read_secret
+from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
+from avasam_cli.core.models import ExportTarget
+from avasam_cli.core.schedule import parse_schedule
+from avasam_cli.core.services.catalogue import get_supplier
+from avasam_cli.core.transports import Target
+from avasam_cli.core.workspace import Workspace
+
+PROTOCOLS = ("ftp", "ftps", "sftp", "file")
+DEFAULT_TEMPLATE = "orders-{supplier}-{timestamp}.csv"
+DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class ExportSettings:
+    """What `exports add` and `exports edit` may set; None means "leave as it is"."""
+
+    supplier: str | None = None
+    protocol: str | None = None
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    key_file: str | None = None
+    known_hosts: str | None = None
+    remote_dir: str | None = None
+    filename: str | None = None
+    format: str | None = None
+    schedule: str | None = None
+    only_new: bool | None = None
+    passive: bool | None = None
+    insecure_tls: bool | None = None
+
+
+def add_export(ws: Workspace, name: str, settings: ExportSettings) -> dict[str, Any]:
+    if not _NAME.match(name):
+        raise InvalidInput(f"export name {name!r} must be 1-64 letters, digits, '-', '_' or '.'")
+    with ws.uow() as uow:
+        if uow.session.scalar(select(ExportTarget.id).where(ExportTarget.name == name)):
+            raise Conflict(f"export {name} already exists; change it with `avasam exports edit`")
+        export = ExportTarget(name=name, remote_dir=".", filename_template=DEFAULT_TEMPLATE,
+                              format="csv", only_new=False, passive=True, insecure_tls=False,
+                              enabled=True, created_at=ws.now())
+        _apply(uow.session, export, settings, new=True)
+        uow.session.add(export)
+        uow.commit()
+        return export_row(export, ws)
+
+
+def edit_export(ws: Workspace, name: str, settings: ExportSettings) -> dict[str, Any]:
+    with ws.uow() as uow:
+        export = get_export(uow.session, name)
+        _apply(uow.session, export, settings, new=False)
+        uow.commit()
+        return export_row(export, ws)
+
+
+def list_exports(ws: Workspace) -> list[dict[str, Any]]:
+    with ws.uow(read_only=True) as uow:
+        exports = uow.session.scalars(select(ExportTarget).order_by(ExportTarget.name))
+        return [export_row(e, ws) for e in exports]
+
+
+def show_export(ws: Workspace, name: str) -> dict[str, Any]:
+    with ws.uow(read_only=True) as uow:
+        return export_row(get_export(uow.session, name), ws)
+
+
+def remove_export(ws: Workspace, name: str) -> None:
+    with ws.uow() as uow:
+        export = get_export(uow.session, name)
+        export.enabled = False
+        export.name = f"{name} (removed {export.id})"  # its history stays
+        uow.commit()
+
+
+def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
+    with ws.uow() as uow:
+        get_export(uow.session, name).enabled = enabled
+        uow.commit()
+
+
+def get_export(session: Session, name: str) -> ExportTarget:
+    export = session.scalar(select(ExportTarget).where(ExportTarget.name == name))
+    if export is None:
+        raise NotFound(f"no export {name!r}; see `avasam exports list`")
+    return export
+
+
+def target_of(export: ExportTarget) -> Target:
+    """Connection settings with the secret read now, from its variable or file."""
+    secret = None
+    if export.secret_kind == "password_env":
+        secret = read_secret(export.secret_ref, None, f"export {export.name} password")
+    elif export.secret_kind == "password_file":
+        secret = read_secret(None, export.secret_ref, f"export {export.name} password")
+    elif export.secret_kind == "key_file":
+        check_secret_file(export.secret_ref or "", f"export {export.name} key file")
+        secret = export.secret_ref
+    return Target(protocol=export.protocol, host=export.host, port=export.port,
+                  username=export.username, secret=secret, secret_kind=export.secret_kind,
+                  known_hosts=export.known_hosts, remote_dir=export.remote_dir,
+                  passive=export.passive, insecure_tls=export.insecure_tls)
+
+
+def render_filename(template: str, *, supplier: str, export: str, moment: datetime,
+                    run: int) -> str:
+    try:
+        name = template.format(supplier=supplier, export=export, run=run,
+                               timestamp=moment.strftime("%Y%m%dT%H%M%SZ"))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InvalidInput(f"file name template {template!r}: unknown placeholder {exc}; use "
+                           "{supplier}, {export}, {timestamp} and {run}") from None
+    if not name or "/" in name or "\\" in name or name.startswith(".") or ".." in name:
+        raise InvalidInput(f"file name template {template!r} gives {name!r}, which would leave "
+                           "the remote directory or hide the file; use a plain file name")
+    return name
+
+
+def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
+    next_run = None
+    if export.schedule and export.enabled:
+        next_run = parse_schedule(export.schedule).next_after(ws.now(), ws.timezone)
+    where = (export.remote_dir if export.protocol == "file" else
+             f"{export.protocol}://{export.username}@{export.host}:{export.port}"
+             f"/{export.remote_dir.lstrip('/')}")
+    return {
+        "name": export.name, "supplier": export.supplier.code if export.supplier else None,
+        "protocol": export.protocol, "destination": where,
+        "authentication": _auth_text(export), "file_name": export.filename_template,
+        "format": export.format, "schedule": export.schedule, "only_new": export.only_new,
+        "enabled": export.enabled, "last_run_at": export.last_run_at, "next_run_at": next_run,
+    }
+
+
+def _auth_text(export: ExportTarget) -> str | None:
+    if export.secret_kind is None:
+        return None
+    label = {"password_env": "password from environment variable",
+             "password_file": "password from file", "key_file": "key file"}[export.secret_kind]
+    return f"{label} {export.secret_ref}"
+
+
+def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bool) -> None:
+    if s.supplier is not None:
+        export.supplier_id = get_supplier(session, s.supplier).id
+        export.supplier = get_supplier(session, s.supplier)
+    elif new:
+        raise InvalidInput("an export needs --supplier CODE")
+    if s.protocol is not None:
+        if s.protocol not in PROTOCOLS:
+            raise InvalidInput(f"--protocol must be one of {', '.join(PROTOCOLS)}")
+        export.protocol = s.protocol
+    elif new:
+        raise InvalidInput("an export needs --protocol ftp|ftps|sftp|file")
+    for key in ("host", "port", "username", "known_hosts"):
+        if getattr(s, key) is not None:
+            setattr(export, key, getattr(s, key))
+    if s.remote_dir is not None:
+        export.remote_dir = _remote_dir(s.remote_dir)
+    _apply_secret(export, s)
+    if s.filename is not None:
+        render_filename(s.filename, supplier="S", export="E", moment=datetime.now(), run=1)
+        export.filename_template = s.filename
+    if s.format is not None:
+        if s.format not in ("csv", "json"):
+            raise InvalidInput("--format must be csv or json")
+        export.format = s.format
+    if s.schedule is not None:
+        export.schedule = parse_schedule(s.schedule).text if s.schedule.strip() else None
+    for key in ("only_new", "passive", "insecure_tls"):
+        if getattr(s, key) is not None:
+            setattr(export, key, getattr(s, key))
+    _check_complete(export)
+
+
+def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
+    given = [(k, v) for k, v in (("password_env", s.password_env),
+                                 ("password_file", s.password_file), ("key_file", s.key_file))
+             if v is not None]
+    if len(given) > 1:
+        raise InvalidInput("give one of --password-env, --password-file and --key-file")
+    if not given:
+        return
+    kind, ref = given[0]
+    if kind == "password_env" and not _ENV.match(ref):
+        raise InvalidInput(f"--password-env: {ref!r} is not an environment variable name; pass "
+                           "the variable's name, not the password")
+    if kind != "password_env":
+        ref = os.path.abspath(os.path.expanduser(ref))
+        check_secret_file(ref, f"--{kind.replace('_', '-')}")
+    export.secret_kind, export.secret_ref = kind, ref
+
+
+def _check_complete(export: ExportTarget) -> None:
+    if export.protocol == "file":
+        if not export.remote_dir or export.remote_dir == ".":
+            raise InvalidInput("a file export needs --remote-dir, the folder to write into")
+        export.host = export.username = export.port = None
+        return
+    if not export.host:
+        raise InvalidInput(f"an {export.protocol} export needs --host")
+    if not export.username:
+        raise InvalidInput(f"an {export.protocol} export needs --username")
+    if export.secret_kind is None:
+        raise InvalidInput("an export needs --password-env VAR, --password-file PATH or "
+                           "--key-file PATH")
+    if export.secret_kind == "key_file" and export.protocol != "sftp":
+        raise InvalidInput("--key-file works with sftp only")
+    export.port = export.port or DEFAULT_PORTS[export.protocol]
+
+
+def _remote_dir(text: str) -> str:
+    path = text.strip() or "."
+    if ".." in posixpath.normpath(path).split("/") or ".." in path.split("/"):
+        raise InvalidInput(f"--remote-dir {text!r} must not contain '..'")
+    return path
