@@ -8,6 +8,9 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v runuser >/dev/null || missing+=(util-linux)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+[ -x /usr/sbin/cron ] || missing+=(cron)
+command -v pkill >/dev/null || missing+=(procps)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing system packages: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

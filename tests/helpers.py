@@ -94,3 +94,21 @@ def execute(url: str, sql: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(sql))
     engine.dispose()
+
+
+def bulk_open_orders(cli: Any, tmp_path: Path, count: int, prefix: str = "B") -> None:
+    """`count` open orders for OAKCO, through a file drop and `orders process`."""
+    feed = ("ProductId,SKU,Title,StockQuantity,PriceExclVAT,RRPExclVAT,VAT%Rate\n"
+            "OAK-9000,OAK-PEG-90,Oak peg,1000000,0.10,,20\n")
+    cli.ok("products", "import", str(write(tmp_path / "pegs.csv", feed)), "--supplier", "OAKCO")
+    cli.ok("account", "topup", "1000000")
+    drop = tmp_path / f"bulk-{prefix}"
+    drop.mkdir()
+    rows = "".join(f"{prefix}{n},2026-11-28T10:00:00Z,Ann Lee,{n} High St,London,SW1A 1AA,"
+                   f"Standard,OAK-PEG-90,{1 + n % 3}\n" for n in range(count))
+    write(drop / "bulk.csv", "order_id,placed_at,name,address1,city,postcode,shipping_method,"
+          "sku,quantity\n" + rows)
+    cli.ok("channels", "add", f"bulk-{prefix}", "--type", "file", "--path", str(drop))
+    cli.ok("channels", "map-shipping", f"bulk-{prefix}", "Standard", "standard")
+    cli.ok("channels", "pull", f"bulk-{prefix}")
+    cli.ok("orders", "process")

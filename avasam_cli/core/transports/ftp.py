@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import ftplib
+import io
+import os
 import socket
 import ssl
 from pathlib import Path
+from typing import BinaryIO
 
 from avasam_cli.core.transports import Target, TransferError, temporary_name
 
-TIMEOUT = 30
+
+# Seconds a connection or a reply may take: a stalled server fails the run (and is
+# retried) instead of hanging it. AVASAM_EXPORT_TIMEOUT overrides.
+def timeout() -> float:
+    return float(os.environ.get("AVASAM_EXPORT_TIMEOUT") or 30)
 
 
 class FtpUploader:
@@ -27,9 +34,9 @@ class FtpUploader:
                 if target.insecure_tls:
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
-                self.ftp = ftplib.FTP_TLS(context=context, timeout=TIMEOUT)
+                self.ftp = ftplib.FTP_TLS(context=context, timeout=timeout())
             else:
-                self.ftp = ftplib.FTP(timeout=TIMEOUT)
+                self.ftp = ftplib.FTP(timeout=timeout())
             self.ftp.connect(target.host or "", target.port or 21)
             steps.append(f"connected to {target.host}:{target.port or 21}")
             if isinstance(self.ftp, ftplib.FTP_TLS):
@@ -59,12 +66,13 @@ class FtpUploader:
 
     def check_writable(self) -> None:
         probe = temporary_name("avasam-probe")
-        self._store(Path("/dev/null"), probe)
+        self._store(io.BytesIO(b"avasam probe\n"), probe)
         self._quietly_delete(probe)
 
     def upload(self, local: Path, name: str) -> int:
         temporary = temporary_name(name)
-        self._store(local, temporary)
+        with local.open("rb") as handle:
+            self._store(handle, temporary)
         ftp = self._ftp()
         try:
             ftp.voidcmd("TYPE I")
@@ -89,11 +97,10 @@ class FtpUploader:
                 self.ftp.close()
             self.ftp = None
 
-    def _store(self, local: Path, remote: str) -> None:
+    def _store(self, source: BinaryIO, remote: str) -> None:
         ftp = self._ftp()
         try:
-            with local.open("rb") as handle:
-                ftp.storbinary(f"STOR {remote}", handle, blocksize=1 << 16)
+            _store_binary(ftp, f"STOR {remote}", source)
         except ftplib.error_temp as exc:
             self._quietly_delete(remote)
             raise TransferError(_reply(exc, f"the server refused the write of {remote}"),
@@ -116,6 +123,16 @@ class FtpUploader:
         if self.ftp is None:
             raise TransferError("not connected", transient=True)
         return self.ftp
+
+
+def _store_binary(ftp: ftplib.FTP, command: str, source: BinaryIO) -> None:
+    """ftplib's storbinary without its TLS shutdown of the data channel, which hangs with
+    several servers (cpython#78738); the size check after the upload catches truncation."""
+    ftp.voidcmd("TYPE I")
+    with ftp.transfercmd(command) as conn:
+        while chunk := source.read(1 << 16):
+            conn.sendall(chunk)
+    ftp.voidresp()
 
 
 def _reply(exc: BaseException, what: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import os
 import socket
 from pathlib import Path
 
@@ -14,7 +15,11 @@ import paramiko
 
 from avasam_cli.core.transports import Target, TransferError, join, temporary_name
 
-TIMEOUT = 30
+
+# Seconds a connection or a reply may take: a stalled server fails the run (and is
+# retried) instead of hanging it. AVASAM_EXPORT_TIMEOUT overrides.
+def timeout() -> float:
+    return float(os.environ.get("AVASAM_EXPORT_TIMEOUT") or 30)
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -78,9 +83,15 @@ class SftpUploader:
             raise TransferError(f"login to {host} failed: {exc}", transient=True) from None
         steps.append(f"logged in as {target.username}")
         try:
-            self.sftp = paramiko.SFTPClient.from_transport(self.transport)
-            assert self.sftp is not None
+            # Our own channel, so the timeout covers the SFTP handshake too.
+            channel = self.transport.open_session(timeout=timeout())
+            channel.settimeout(timeout())
+            channel.invoke_subsystem("sftp")
+            self.sftp = paramiko.SFTPClient(channel)
             self.sftp.stat(target.remote_dir or ".")
+        except (paramiko.SSHException, EOFError, TimeoutError) as exc:
+            raise TransferError(f"the SFTP session with {host} failed: {_reason(exc)}",
+                                transient=True) from None
         except OSError as exc:
             raise TransferError(f"remote directory {target.remote_dir}: {_reason(exc)}",
                                 transient=False) from None
@@ -158,13 +169,13 @@ class SftpUploader:
 
 def _transport(host: str, port: int) -> paramiko.Transport:
     try:
-        sock = socket.create_connection((host, port), timeout=TIMEOUT)
+        sock = socket.create_connection((host, port), timeout=timeout())
     except OSError as exc:
         raise TransferError(f"cannot reach {host}:{port}: {_reason(exc)}",
                             transient=True) from None
     transport = paramiko.Transport(sock)
     try:
-        transport.start_client(timeout=TIMEOUT)
+        transport.start_client(timeout=timeout())
     except (paramiko.SSHException, OSError, EOFError) as exc:
         transport.close()
         raise TransferError(f"SSH with {host}:{port} failed: {exc}", transient=True) from None
