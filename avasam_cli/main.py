@@ -11,6 +11,7 @@ from avasam_cli import __version__
 from avasam_cli.commands import (
     account,
     channels,
+    cron,
     db,
     dispatches,
     exports,
@@ -87,8 +88,14 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    cron: Annotated[bool, typer.Option(
+        "--cron", help="Job mode for cron: print nothing on success, only Error lines.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="With --cron: print as usual.")]
+    = False,
+    log_file: Annotated[str | None, typer.Option(
+        envvar="AVASAM_LOG_FILE", help="Append one line per job run to this file.")] = None,
 ) -> None:
-    ctx.obj = CliState(db=db_url)
+    ctx.obj = CliState(db=db_url, cron=cron, verbose=verbose, log_file=log_file)
 
 
 db.register(app)
@@ -98,6 +105,8 @@ app.add_typer(account.app, name="account")
 app.add_typer(orders.app, name="orders")
 app.add_typer(channels.app, name="channels")
 app.add_typer(exports.app, name="exports")
+app.add_typer(cron.app, name="cron")
+app.command("status")(cron.status)
 app.add_typer(dispatches.app, name="dispatches")
 app.add_typer(tickets.app, name="tickets")
 

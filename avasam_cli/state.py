@@ -6,18 +6,24 @@ never imports SQLAlchemy.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from avasam_cli.core.jobs import Job
     from avasam_cli.core.workspace import Workspace
 
 
 @dataclass
 class CliState:
     db: str | None
+    cron: bool = False  # job mode: nothing on stdout/stderr on success, unless verbose
+    verbose: bool = False
+    log_file: str | None = None
     _workspace: Workspace | None = field(default=None, repr=False)
 
     def workspace(self, ctx: Any, *, check_schema: bool = True) -> Workspace:
@@ -42,3 +48,29 @@ def workspace(ctx: typer.Context, *, check_schema: bool = True) -> Workspace:
 def say(message: str) -> None:
     """A message for the person (stderr), so stdout stays clean for pipes."""
     typer.echo(message, err=True)
+
+
+def quiet(ctx: typer.Context) -> bool:
+    """True under `avasam --cron` without --verbose: a successful job prints nothing."""
+    state = ctx.find_object(CliState)
+    return bool(state and state.cron and not state.verbose)
+
+
+@contextmanager
+def job(ctx: typer.Context, name: str) -> Iterator[Job]:
+    """Run a recurring job's command under its lock, recorded and logged. A second run of
+    a running job says so in one line and exits 0."""
+    from avasam_cli.core.jobs import JobBusy, log_line, log_path, run_job
+
+    ws = workspace(ctx)
+    state = ctx.find_object(CliState)
+    current: Job | None = None
+    try:
+        with run_job(ws, name) as current:
+            yield current
+    except JobBusy:
+        say(f"Job {name} is already running; skipped.")
+        raise typer.Exit(0) from None
+    finally:
+        if current is not None:
+            log_line(log_path(state.log_file if state else None), ws.now(), current)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
-from avasam_cli.state import say, workspace
+from avasam_cli.state import job, quiet, say, workspace
 
 if TYPE_CHECKING:
     from avasam_cli.core.services.pull import PullSummary
@@ -155,25 +155,31 @@ def pull(
     from avasam_cli.core.services.pull import channels_to_pull, pull_channel
 
     ws = workspace(ctx)
-    summaries = []
-    for name in channels_to_pull(ws, names or [], all_):
-        summaries.append(pull_channel(ws, name, since, _progress(name)))
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
-    rows = [{"channel": s.channel, "new": s.new, "updated": s.updated, "skipped": s.skipped,
-             "matched": s.matched, "waiting_for_match": s.waiting, "held": s.held,
-             "result": "failed" if s.error else "ok"} for s in summaries]
-    render_rows(rows, fmt, ws.timezone, empty_message="No enabled channels to pull.")
-    failed = False
-    for summary in summaries:
-        for problem in summary.problems:
-            say(f"Error: {summary.channel}: {problem}")
-            failed = True
-        if summary.error:
-            say(f"Error: {summary.channel}: {summary.error}")
-            failed = True
-    if failed:
-        raise typer.Exit(1)
+    with job(ctx, "pull") as current:
+        summaries = []
+        for name in channels_to_pull(ws, names or [], all_):
+            show = None if quiet(ctx) else _progress(name)
+            summaries.append(pull_channel(ws, name, since, show))
+            if show is not None:
+                sys.stderr.write("\n")
+        rows = [{"channel": s.channel, "new": s.new, "updated": s.updated, "skipped": s.skipped,
+                 "matched": s.matched, "waiting_for_match": s.waiting, "held": s.held,
+                 "result": "failed" if s.error else "ok"} for s in summaries]
+        current.summary = {key: sum(int(row[key]) for row in rows)
+                           for key in ("new", "updated", "skipped", "held")}
+        if not quiet(ctx):
+            render_rows(rows, fmt, ws.timezone, empty_message="No enabled channels to pull.")
+        failed = False
+        for summary in summaries:
+            for problem in summary.problems:
+                say(f"Error: {summary.channel}: {problem}")
+                failed = True
+            if summary.error:
+                say(f"Error: {summary.channel}: {summary.error}")
+                failed = True
+        if failed:
+            current.failed = True
+            raise typer.Exit(1)
 
 
 def _progress(name: str) -> Callable[[PullSummary], None] | None:

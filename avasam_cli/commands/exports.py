@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
-from avasam_cli.state import say, workspace
+from avasam_cli.state import job, quiet, say, workspace
 
 app = typer.Typer(help="Send suppliers their open orders over FTP, FTPS, SFTP or to a folder.",
                   no_args_is_help=True)
@@ -216,26 +216,30 @@ def run(
 
     ws = workspace(ctx)
     chosen = list(names or [])
-    if due:
-        chosen += exports_due(ws)
-    if all_:
-        chosen += enabled_exports(ws)
     if not chosen and not (due or all_):
         raise typer.BadParameter("name exports, or use --all or --due")
-    results = [run_export(ws, name, dry_run=dry_run, output=output)
-               for name in dict.fromkeys(chosen)]
-    if not dry_run:
-        render_rows([{"export": r.export, "outcome": r.outcome, "file": r.file_name,
-                      "orders": r.orders, "bytes": r.bytes} for r in results], fmt,
-                    ws.timezone, empty_message="No exports due.")
-    failed = [r for r in results if r.outcome == "failed"]
-    for result in failed:
-        say(f"Error: export {result.export}: {result.error}")
-    for result in results:
-        if result.outcome == "busy":
-            say(f"Export {result.export} is already running elsewhere; skipped.")
-    if failed:
-        raise typer.Exit(1)
+    with job(ctx, "exports") as current:
+        if due:
+            chosen += exports_due(ws)
+        if all_:
+            chosen += enabled_exports(ws)
+        results = [run_export(ws, name, dry_run=dry_run, output=output)
+                   for name in dict.fromkeys(chosen)]
+        failed = [r for r in results if r.outcome == "failed"]
+        current.summary = {"sent": sum(r.outcome == "ok" for r in results),
+                           "orders": sum(r.orders for r in results), "failed": len(failed)}
+        if not dry_run and not quiet(ctx):
+            render_rows([{"export": r.export, "outcome": r.outcome, "file": r.file_name,
+                          "orders": r.orders, "bytes": r.bytes} for r in results], fmt,
+                        ws.timezone, empty_message="No exports due.")
+        for result in failed:
+            say(f"Error: export {result.export}: {result.error}")
+        for result in results:
+            if result.outcome == "busy" and not quiet(ctx):
+                say(f"Export {result.export} is already running elsewhere; skipped.")
+        if failed:
+            current.failed = True
+            raise typer.Exit(1)
 
 
 @app.command("history")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
-from avasam_cli.state import say, workspace
+from avasam_cli.state import job, quiet, say, workspace
 
 app = typer.Typer(help="Orders: add, process, find, follow, dispatch, cancel.",
                   no_args_is_help=True)
@@ -76,21 +76,28 @@ def process(ctx: typer.Context, fmt: RecordFormatOption = Format.table) -> None:
     from avasam_cli.core.services.processing import process_pending
 
     ws = workspace(ctx)
-    rows = (
-        {
-            "id": o.order_id,
-            "number": o.number or "QUEUE",
-            "reference": o.reference,
-            "status": o.status,
-            "payment": o.payment_status,
-            "total": o.total,
-            "result": o.detail,
+    with job(ctx, "process") as current:
+        rows = [
+            {
+                "id": o.order_id,
+                "number": o.number or "QUEUE",
+                "reference": o.reference,
+                "status": o.status,
+                "payment": o.payment_status,
+                "total": o.total,
+                "result": o.detail,
+            }
+            for o in process_pending(ws)
+        ]
+        current.summary = {
+            "paid": sum(r["payment"] == "paid" for r in rows),
+            "held": sum(r["status"] == "held" for r in rows),
+            "unpaid": sum(r["status"] == "queue" for r in rows),
         }
-        for o in process_pending(ws)
-    )
-    count = render_rows(rows, fmt, ws.timezone, empty_message="No orders to process.")
-    if count:
-        say(f"Processed {count} order(s).")
+        if not quiet(ctx):
+            count = render_rows(rows, fmt, ws.timezone, empty_message="No orders to process.")
+            if count:
+                say(f"Processed {count} order(s).")
 
 
 @app.command("show")
@@ -305,7 +312,11 @@ def match(
     from avasam_cli.core.services.matching import match_waiting
 
     ws = workspace(ctx)
-    summary = match_waiting(ws, include_unmatched=include_unmatched)
-    render_rows([{"matched": summary.matched, "held": summary.held,
-                  "still_waiting": summary.waiting, "now_unmatched": summary.unmatched}],
-                fmt, ws.timezone)
+    with job(ctx, "match") as current:
+        summary = match_waiting(ws, include_unmatched=include_unmatched)
+        current.summary = {"matched": summary.matched, "held": summary.held,
+                           "waiting": summary.waiting, "unmatched": summary.unmatched}
+        if not quiet(ctx):
+            render_rows([{"matched": summary.matched, "held": summary.held,
+                          "still_waiting": summary.waiting,
+                          "now_unmatched": summary.unmatched}], fmt, ws.timezone)

@@ -399,3 +399,18 @@ class ExportedOrder(Base):
     export_id: Mapped[int] = mapped_column(ForeignKey("export_targets.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("export_runs.id"))
+
+
+class JobRun(Base):
+    """One run of a recurring job (pull, match, process, exports), for `avasam status`."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # running | ok | failed
+    summary: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,113 @@
+"""Recurring jobs: one at a time, recorded, logged.
+
+A job holds a lock while it runs: a file lock beside a SQLite database, a PostgreSQL
+advisory lock otherwise (so two hosts sharing one database never run the same job at
+once). Both are released by the operating system or the server when a process dies, so a
+killed job never blocks the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from avasam_cli.core.models import JobRun
+from avasam_cli.core.workspace import Workspace
+
+JOBS = ("pull", "match", "process", "exports")
+
+
+class JobBusy(Exception):
+    pass
+
+
+@dataclass
+class Job:
+    name: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    failed: bool = False
+
+
+@contextmanager
+def run_job(ws: Workspace, name: str) -> Iterator[Job]:
+    """Hold the job's lock and record the run; JobBusy when another run holds it."""
+    with _lock(ws, name):
+        job = Job(name)
+        run_id = _record_start(ws, name, ws.now())
+        try:
+            yield job
+        except BaseException as exc:
+            job.failed = True
+            job.summary.setdefault("error", str(exc).splitlines()[0] if str(exc) else "failed")
+            raise
+        finally:
+            _record_end(ws, run_id, job)
+
+
+def log_line(path: str | None, moment: datetime, job: Job) -> None:
+    """Append one line per job run to the log file (--log-file / AVASAM_LOG_FILE)."""
+    if not path:
+        return
+    counts = " ".join(f"{k}={v}" for k, v in job.summary.items())
+    outcome = "failed" if job.failed else "ok"
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(f"{moment.isoformat(timespec='seconds')} {job.name} {outcome} {counts}\n")
+
+
+def log_path(option: str | None) -> str | None:
+    return option or os.environ.get("AVASAM_LOG_FILE") or None
+
+
+@contextmanager
+def _lock(ws: Workspace, name: str) -> Iterator[None]:
+    url = make_url(ws.settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(f"{url.database}.{name}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise JobBusy(name) from None
+            yield  # closing the file releases the lock, as does the process dying
+        return
+    key = zlib.crc32(f"avasam:{name}".encode())
+    with ws.engine.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            raise JobBusy(name)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
+
+
+def _record_start(ws: Workspace, name: str, started: datetime) -> int:
+    with ws.uow() as uow:
+        run = JobRun(job=name, host=socket.gethostname()[:100], started_at=started,
+                     outcome="running")
+        uow.session.add(run)
+        uow.commit()
+        return run.id
+
+
+def _record_end(ws: Workspace, run_id: int, job: Job) -> None:
+    with ws.uow() as uow:
+        run = uow.session.get_one(JobRun, run_id)
+        run.finished_at = ws.now()
+        run.outcome = "failed" if job.failed else "ok"
+        run.summary = json.dumps(job.summary, default=str)
+        uow.commit()

@@ -1,0 +1,68 @@
+"""`avasam status`: the jobs' last runs, the balance, and what needs attention."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from avasam_cli.core.jobs import JOBS
+from avasam_cli.core.lifecycle import Payment, Status
+from avasam_cli.core.models import Account, ExportRun, ExportTarget, JobRun, Order, Ticket
+from avasam_cli.core.money import format_pence
+from avasam_cli.core.workspace import Workspace
+
+
+def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
+    now = ws.now()
+    with ws.uow(read_only=True) as uow:
+        session = uow.session
+
+        def count(*conditions: Any) -> int:
+            return int(session.scalar(
+                select(func.count()).select_from(Order).where(*conditions)) or 0)
+
+        jobs = []
+        for name in JOBS:
+            run = session.scalars(select(JobRun).where(JobRun.job == name)
+                                  .order_by(JobRun.id.desc()).limit(1)).first()
+            jobs.append({"job": name, "last_run": run.started_at if run else None,
+                         "outcome": run.outcome if run else "never run",
+                         "counts": _counts(run.summary) if run else ""})
+        held = {reason: n for reason, n in session.execute(
+            select(Order.hold_reason, func.count()).where(Order.status == Status.HELD)
+            .group_by(Order.hold_reason).order_by(Order.hold_reason))}
+        failed_exports = []
+        for export in session.scalars(select(ExportTarget).where(
+                ExportTarget.enabled.is_(True)).order_by(ExportTarget.name)):
+            last = session.scalars(select(ExportRun).where(
+                ExportRun.export_id == export.id, ExportRun.outcome != "dry_run")
+                .order_by(ExportRun.id.desc()).limit(1)).first()
+            if last is not None and last.outcome == "failed":
+                failed_exports.append(export.name)
+        attention = {
+            "unmatched_orders": count(Order.status == Status.UNMATCHED),
+            "held_orders": sum(held.values()),
+            "held_by_reason": ", ".join(f"{k}={v}" for k, v in held.items()) or None,
+            "queued_with_failed_payment": count(Order.status == Status.QUEUE,
+                                                Order.payment_error.is_not(None)),
+            "failed_exports": ", ".join(failed_exports) or None,
+            "open_tickets": int(session.scalar(select(func.count()).select_from(Ticket).where(
+                Ticket.status == "open")) or 0),
+            f"open_over_{stale_days}_days": count(
+                Order.status == Status.OPEN, Order.payment_status == Payment.PAID,
+                Order.paid_at < now - timedelta(days=stale_days)),
+        }
+        balance = session.get_one(Account, 1).balance_pence
+    needs = any(v for k, v in attention.items() if k != "held_by_reason")
+    return {"balance": format_pence(balance), "currency": "GBP", "jobs": jobs,
+            "attention": attention, "needs_attention": needs}
+
+
+def _counts(summary: str | None) -> str:
+    if not summary:
+        return ""
+    data = json.loads(summary)
+    return ", ".join(f"{k}={v}" for k, v in data.items())
