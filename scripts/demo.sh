@@ -56,6 +56,23 @@ step "The supplier dispatches and cancels"
 avasam orders dispatch DEMO-2 --tracking RM123456785GB --carrier "Royal Mail"
 avasam dispatches import demo/dispatches.csv
 
+step "A sales channel: a folder where the shop drops its orders"
+mkdir -p demo-data/shop-orders demo-data/outbox
+cp demo/shop-orders/*.csv demo-data/shop-orders/
+avasam channels add shop --type file --path demo-data/shop-orders
+avasam channels map-shipping shop "Royal Mail 2nd Class" standard
+avasam channels pull --all
+echo "SHOP-TEAK-LAMP is not in the catalogue: that order waits, hidden, for a SKU link:" >&2
+avasam orders list --status matching
+AVASAM_MATCH_WINDOW=0d avasam orders match   # the demo does not wait four days
+avasam orders process
+
+step "Oak & Co receives its open orders as a file (in demo-data/outbox)"
+avasam exports add oak-outbox --supplier OAKCO --protocol file --remote-dir demo-data/outbox \
+    --schedule "*/30 * * * *" --only-new
+avasam exports run oak-outbox
+ls demo-data/outbox >&2
+
 step "What happened to each order"
 avasam orders list --all --sort placed
 step "Why the held ones are waiting"
@@ -66,3 +83,7 @@ avasam orders audit DEMO-3
 
 step "The ledger"
 avasam account ledger
+
+step "What needs attention (exit 1 when something does)"
+avasam status || true
+echo "Schedule the jobs with: avasam cron show   (or: avasam cron install)" >&2

@@ -30,11 +30,14 @@ def _block(ctx: typer.Context, log: str | None) -> str:
     if url.password:
         raise InvalidInput("the database URL holds a password, which would be written into "
                            "the crontab; put it in ~/.pgpass and use a URL without it")
-    avasam = shutil.which("avasam") or str(Path(sys.argv[0]).resolve())
+    # The avasam installed beside this Python (a virtualenv's bin/), not whatever is first
+    # on PATH: cron must run this very installation.
+    beside = Path(sys.executable).with_name("avasam")
+    avasam = str(beside) if beside.exists() else shutil.which("avasam") or "avasam"
     state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     log_file = log or str(Path(state_home) / "avasam" / "jobs.log")
     Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-    return render(str(Path(avasam).resolve()), ws.settings.database_url, log_file)
+    return render(avasam, ws.settings.database_url, log_file)
 
 
 @app.command("show")

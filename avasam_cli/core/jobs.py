@@ -50,7 +50,9 @@ def run_job(ws: Workspace, name: str) -> Iterator[Job]:
             yield job
         except BaseException as exc:
             job.failed = True
-            job.summary.setdefault("error", str(exc).splitlines()[0] if str(exc) else "failed")
+            message = str(exc).strip()
+            if message and not message.isdigit():  # not the exit code of a typer.Exit
+                job.summary.setdefault("error", message.splitlines()[0])
             raise
         finally:
             _record_end(ws, run_id, job)

@@ -49,7 +49,9 @@ def build_order(fields: dict[str, Any], lines: list[dict[str, Any]], tz: ZoneInf
 
 def build_line(fields: dict[str, Any]) -> IncomingLine:
     sku = text(fields, "sku", required=True)
-    quantity = fields.get("quantity", 1)
+    quantity = fields.get("quantity")
+    if quantity is None or str(quantity).strip() == "":
+        quantity = 1  # an absent or empty quantity means one
     try:
         qty = int(str(quantity).strip())
     except ValueError:

@@ -1,0 +1,144 @@
+"""Cron entries, job locks, quiet job mode, logs and `avasam status`."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from avasam_cli.core.cron import BEGIN, END, JOBS, render
+from avasam_cli.core.schedule import parse_schedule
+from tests.conftest import REPO, Cli
+from tests.helpers import add_order, set_up_catalogue
+
+AVASAM = str(Path(sys.executable).with_name("avasam"))
+
+
+def test_the_crontab_file_is_the_rendered_block() -> None:
+    text = (REPO / "cron" / "avasam.crontab").read_text()
+    assert render("avasam", None, None) in text
+    commands = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert [c.split(" avasam ")[1] for c in commands] == [
+        "--cron channels pull --all", "--cron orders match", "--cron orders process",
+        "--cron exports run --due"]
+    for line in commands:
+        parse_schedule(" ".join(line.split()[:5]))  # raises if not a valid schedule
+    comments = [line for line in text.splitlines() if line.startswith("# Every") or line.startswith("# Hourly")]
+    assert len(comments) == 4
+
+
+def test_every_job_runs_green_with_crons_bare_environment(cli: Cli, db_url: str, tmp_path: Path) -> None:
+    set_up_catalogue(cli, tmp_path)
+    log = tmp_path / "jobs.log"
+    block = render(AVASAM, db_url, str(log))
+    lines = [line for line in block.splitlines() if line and not line.startswith("#")]
+    for line in lines:
+        command = " ".join(line.split()[5:])
+        done = subprocess.run(["/bin/sh", "-c", command], env={"PATH": "/usr/bin:/bin"},
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
+    entries = log.read_text().splitlines()
+    assert [e.split()[1:3] for e in entries] == [["pull", "ok"], ["match", "ok"],
+                                               ["process", "ok"], ["exports", "ok"]]
+
+
+def test_a_failing_job_under_cron_prints_only_its_errors(cli: Cli, db_url: str, tmp_path: Path) -> None:
+    set_up_catalogue(cli, tmp_path)
+    cli.ok("channels", "add", "drop", "--type", "file", "--path", str(tmp_path / "missing"))
+    run = cli("--cron", "channels", "pull", "--all")
+    assert run.exit_code == 1
+    assert run.stdout == ""
+    assert run.stderr.startswith("Error: drop: drop folder")
+    verbose = cli("--cron", "--verbose", "channels", "pull", "--all")
+    assert "channel" in verbose.stdout
+
+
+def test_status_reports_jobs_balance_and_attention(cli: Cli, db_url: str, tmp_path: Path) -> None:
+    set_up_catalogue(cli, tmp_path, balance="60")
+    clean = cli("status", "-f", "json")
+    assert clean.exit_code == 0
+    add_order(cli, postcode="HS1 2AB", reference="HELD")
+    add_order(cli, item="OAK-TABLE-01", reference="POOR")
+    cli("orders", "process")
+    cli.ok("tickets", "raise", "HELD", "--message", "?", "--kind", "query")
+    run = cli("status", "-f", "json")
+    assert run.exit_code == 1
+    import json
+
+    report = json.loads(run.stdout)
+    assert report["balance"] == "60.00"
+    assert report["attention"]["held_by_reason"] == "excluded_postcode=1"
+    assert report["attention"]["queued_with_failed_payment"] == 1
+    assert report["attention"]["open_tickets"] == 1
+    process = next(j for j in report["jobs"] if j["job"] == "process")
+    assert process["outcome"] == "ok" and process["counts"] == "paid=0, held=1, unpaid=1"
+    assert next(j for j in report["jobs"] if j["job"] == "pull")["outcome"] == "never run"
+
+
+HOLD = """
+import sys, time
+from avasam_cli.core.config import Settings
+from avasam_cli.core.workspace import Workspace
+from avasam_cli.core.jobs import run_job
+ws = Workspace(Settings.resolve(None))
+with run_job(ws, sys.argv[1]):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("job_name,command", [("process", ["orders", "process"]),
+                                              ("pull", ["channels", "pull", "--all"])])
+def test_a_running_job_is_not_run_twice_and_a_killed_one_blocks_nothing(
+    cli: Cli, db_url: str, tmp_path: Path, job_name: str, command: list[str]
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, job_name], env=dict(os.environ),
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    second = subprocess.run([sys.executable, "-m", "avasam_cli", *command],
+                            env=dict(os.environ), capture_output=True, text=True)
+    assert (second.returncode, second.stderr) == (0, f"Job {job_name} is already running; skipped.\n")
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    time.sleep(0.2) if "postgresql" in db_url else None  # the server notices the dead client
+    third = subprocess.run([sys.executable, "-m", "avasam_cli", *command],
+                           env=dict(os.environ), capture_output=True, text=True)
+    assert third.returncode == 0, third.stderr
+    assert "already running" not in third.stderr
+
+
+def test_cron_install_twice_leaves_one_block_and_uninstall_removes_it(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    saved = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    try:
+        subprocess.run(["crontab", "-"], input="# mine\n0 3 * * * /bin/true\n", text=True, check=True)
+        cli.ok("cron", "install", "--log", str(tmp_path / "jobs.log"))
+        cli.ok("cron", "install", "--log", str(tmp_path / "jobs.log"))
+        table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
+        assert table.count(BEGIN) == 1 and table.count(END) == 1
+        assert table.startswith("# mine\n0 3 * * * /bin/true\n")
+        assert f"AVASAM_DATABASE_URL={shlex.quote(db_url)}" in table
+        assert len([line for line in table.splitlines() if "--cron" in line]) == len(JOBS)
+        cli.ok("cron", "uninstall")
+        table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
+        assert table == "# mine\n0 3 * * * /bin/true\n"
+    finally:
+        if saved.returncode == 0:
+            subprocess.run(["crontab", "-"], input=saved.stdout, text=True, check=True)
+        else:
+            subprocess.run(["crontab", "-r"], capture_output=True)
+
+
+def test_a_password_in_the_url_is_not_written_into_the_crontab(cli: Cli) -> None:
+    run = cli("--db", "postgresql+psycopg://u:s3cret@127.0.0.1/x", "cron", "show")
+    assert run.exit_code == 1
+    assert "s3cret" not in run.stderr
+    assert run.stderr.startswith("Error: the database URL holds a password")
