@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from avasam_cli.core.statuses import Payment, Shipping, Status
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -153,27 +154,6 @@ def audit(
     render_rows(order_audit(ws, order), fmt, ws.timezone)
 
 
-class StatusChoice(StrEnum):
-    matching = "matching"
-    unmatched = "unmatched"
-    held = "held"
-    queue = "queue"
-    open = "open"
-    dispatched = "dispatched"
-    cancelled = "cancelled"
-
-
-class PaymentChoice(StrEnum):
-    paid = "paid"
-    unpaid = "unpaid"
-    refunded = "refunded"
-
-
-class ShippingChoice(StrEnum):
-    shipped = "shipped"
-    unshipped = "unshipped"
-
-
 class SortChoice(StrEnum):
     placed = "placed"
     newest = "-placed"
@@ -192,11 +172,11 @@ def list_(
     search: Annotated[str | None, typer.Option(
         help="Order number, reference, an item's SKU or supplier product id; else title words."
     )] = None,
-    status: Annotated[list[StatusChoice] | None, typer.Option(
+    status: Annotated[list[Status] | None, typer.Option(
         help="Repeat for several. Orders still matching are shown only when asked for."
     )] = None,
-    payment: Annotated[PaymentChoice | None, typer.Option(help="Payment status.")] = None,
-    shipping: Annotated[ShippingChoice | None, typer.Option(help="Shipping status.")] = None,
+    payment: Annotated[Payment | None, typer.Option(help="Payment status.")] = None,
+    shipping: Annotated[Shipping | None, typer.Option(help="Shipping status.")] = None,
     channel: Annotated[str | None, typer.Option(help="Channel name, e.g. manual.")] = None,
     supplier: Annotated[str | None, typer.Option(help="Supplier code.")] = None,
     date: Annotated[str | None, typer.Option(

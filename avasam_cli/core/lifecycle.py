@@ -8,53 +8,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import NotAllowed
 from avasam_cli.core.models import Order, OrderEvent
+from avasam_cli.core.statuses import CancelReason, HoldReason, Payment, Shipping, Status
 
-
-class Status(StrEnum):
-    MATCHING = "matching"
-    UNMATCHED = "unmatched"
-    HELD = "held"
-    QUEUE = "queue"
-    OPEN = "open"
-    DISPATCHED = "dispatched"
-    CANCELLED = "cancelled"
-
-
-class Payment(StrEnum):
-    UNPAID = "unpaid"
-    PAID = "paid"
-    REFUNDED = "refunded"
-
-
-class Shipping(StrEnum):
-    UNSHIPPED = "unshipped"
-    SHIPPED = "shipped"
-
-
-class HoldReason(StrEnum):
-    OUTSIDE_UK = "outside_uk"
-    EXCLUDED_POSTCODE = "excluded_postcode"
-    OUT_OF_STOCK = "out_of_stock"
-    SHIPPING_UNMAPPED = "shipping_unmapped"
-
-
-class CancelReason(StrEnum):
-    CUSTOMER_CHANGED_MIND = "customer_changed_mind"
-    OUT_OF_STOCK = "out_of_stock"
-    ADDRESS_PROBLEM = "address_problem"
-    DUPLICATE_ORDER = "duplicate_order"
-    PRICE_ERROR = "price_error"
-    OTHER = "other"
-    # Set by the supplier (dispatch file) or by a channel; not offered to the seller.
-    SUPPLIER_CANCELLED = "supplier_cancelled"
-    CHANNEL_CANCELLED = "channel_cancelled"
+__all__ = ["CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
 
 
 # (from, to) -> the audit event that records the move.

@@ -1,0 +1,47 @@
+"""The statuses of an order, as plain enums: no database imports, so the command line can
+offer them as choices without slowing `avasam --help`. The moves between them live in
+lifecycle.py."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    MATCHING = "matching"
+    UNMATCHED = "unmatched"
+    HELD = "held"
+    QUEUE = "queue"
+    OPEN = "open"
+    DISPATCHED = "dispatched"
+    CANCELLED = "cancelled"
+
+
+class Payment(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+class Shipping(StrEnum):
+    UNSHIPPED = "unshipped"
+    SHIPPED = "shipped"
+
+
+class HoldReason(StrEnum):
+    OUTSIDE_UK = "outside_uk"
+    EXCLUDED_POSTCODE = "excluded_postcode"
+    OUT_OF_STOCK = "out_of_stock"
+    SHIPPING_UNMAPPED = "shipping_unmapped"
+
+
+class CancelReason(StrEnum):
+    CUSTOMER_CHANGED_MIND = "customer_changed_mind"
+    OUT_OF_STOCK = "out_of_stock"
+    ADDRESS_PROBLEM = "address_problem"
+    DUPLICATE_ORDER = "duplicate_order"
+    PRICE_ERROR = "price_error"
+    OTHER = "other"
+    # Set by the supplier (dispatch file) or by a channel; not offered to the seller.
+    SUPPLIER_CANCELLED = "supplier_cancelled"
+    CHANNEL_CANCELLED = "channel_cancelled"
