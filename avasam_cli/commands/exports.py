@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
+
+if TYPE_CHECKING:
+    from avasam_cli.core.services.exports import ExportSettings
 
 app = typer.Typer(help="Send suppliers their open orders over FTP, FTPS, SFTP or to a folder.",
                   no_args_is_help=True)
@@ -36,10 +39,10 @@ Insecure = Annotated[bool | None, typer.Option(
     "--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate.")]
 
 
-def _settings(**values: object) -> object:
+def _settings(**values: Any) -> ExportSettings:
     from avasam_cli.core.services.exports import ExportSettings
 
-    return ExportSettings(**values)  # type: ignore[arg-type]
+    return ExportSettings(**values)
 
 
 @app.command("add")
@@ -58,7 +61,7 @@ def add(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Prot
     from avasam_cli.core.services.exports import add_export
 
     ws = workspace(ctx)
-    row = add_export(ws, name, _settings(  # type: ignore[arg-type]
+    row = add_export(ws, name, _settings(
         supplier=supplier, protocol=protocol, host=host, port=port, username=username,
         password_env=password_env, password_file=password_file, key_file=key_file,
         known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=fmt,
@@ -82,7 +85,7 @@ def edit(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Pro
     from avasam_cli.core.services.exports import edit_export
 
     ws = workspace(ctx)
-    row = edit_export(ws, name, _settings(  # type: ignore[arg-type]
+    row = edit_export(ws, name, _settings(
         supplier=supplier, protocol=protocol, host=host, port=port, username=username,
         password_env=password_env, password_file=password_file, key_file=key_file,
         known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=fmt,
