@@ -120,8 +120,10 @@ def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
                              str(exc))
         _finish(ws, export_id, run_id, "ok", file_name, written, None, sent=True)
         return RunResult(name, "ok", file_name, len(written.order_ids), written.bytes)
-    except AvasamError as exc:
-        _finish(ws, export_id, run_id, "failed", file_name, Written(), str(exc))
+    except Exception as exc:
+        # Whatever broke, record the failed run and release the claim before re-raising.
+        message = str(exc) if isinstance(exc, AvasamError) else f"{type(exc).__name__}"
+        _finish(ws, export_id, run_id, "failed", file_name, Written(), message)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
