@@ -35,9 +35,11 @@ class AvasamGroup(TyperGroup):
         except Exception as exc:
             from sqlalchemy.exc import OperationalError
 
+            from avasam_cli.core.db import first_line
+
             if not isinstance(exc, OperationalError):
                 raise
-            _fail(ctx, AvasamError(f"the database failed: {_first_line(exc)}"))
+            _fail(ctx, AvasamError(f"the database failed: {first_line(exc)}"))
 
 
 def _fail(ctx: Any, exc: AvasamError) -> None:
@@ -46,11 +48,6 @@ def _fail(ctx: Any, exc: AvasamError) -> None:
     typer.echo(f"Error: {exc}", err=True)
     ctx.exit(1)
 
-
-def _first_line(exc: Exception) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__
 
 
 app = typer.Typer(

@@ -92,7 +92,7 @@ def ensure_current_schema(engine: Engine) -> None:
     except OperationalError as exc:
         raise AvasamError(
             f"cannot open the database {redact_url(str(engine.url))}: "
-            f"{_first_line(exc)}; check the URL and that the server is running"
+            f"{first_line(exc)}; check the URL and that the server is running"
         ) from None
     if revision != HEAD_REVISION:
         state = "is not initialised" if revision is None else f"is at revision {revision}"
@@ -101,7 +101,8 @@ def ensure_current_schema(engine: Engine) -> None:
         )
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver error, for one `Error:` line."""
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 

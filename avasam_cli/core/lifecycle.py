@@ -19,6 +19,10 @@ from avasam_cli.core.statuses import CancelReason, HoldReason, Payment, Shipping
 __all__ = ["CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
 
 
+# Statuses an order can be cancelled from (open only until the supplier has received it,
+# for the seller's own cancel: see check_direct_cancel).
+CANCELLABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE, Status.OPEN)
+
 # (from, to) -> the audit event that records the move.
 TRANSITIONS: dict[tuple[Status, Status], str] = {
     (Status.MATCHING, Status.QUEUE): "matched",
@@ -29,22 +33,8 @@ TRANSITIONS: dict[tuple[Status, Status], str] = {
     (Status.HELD, Status.HELD): "held",  # the cause changed (e.g. out of stock -> postcode)
     (Status.QUEUE, Status.OPEN): "passed_to_supplier",
     (Status.OPEN, Status.DISPATCHED): "dispatched",
-    **{
-        (status, Status.CANCELLED): "cancelled"
-        for status in (
-            Status.MATCHING,
-            Status.UNMATCHED,
-            Status.HELD,
-            Status.QUEUE,
-            Status.OPEN,
-        )
-    },
+    **{(status, Status.CANCELLED): "cancelled" for status in CANCELLABLE},
 }
-
-# Statuses the seller may still cancel directly (open only until the supplier received it).
-CANCELLABLE = frozenset(
-    {Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE, Status.OPEN}
-)
 
 
 def check_transition(current: str, target: Status) -> str:

@@ -33,13 +33,7 @@ class Schedule:
     def matches(self, moment: datetime) -> bool:
         if moment.minute not in self.minutes or moment.hour not in self.hours:
             return False
-        if moment.month not in self.months:
-            return False
-        day_ok = moment.day in self.days
-        weekday_ok = (moment.isoweekday() % 7) in self.weekdays
-        if self.any_day or self.any_weekday:
-            return day_ok and weekday_ok
-        return day_ok or weekday_ok
+        return moment.month in self.months and self._day_matches(moment)
 
     def next_after(self, moment: datetime, tz: ZoneInfo) -> datetime:
         """The first scheduled minute strictly after `moment`."""

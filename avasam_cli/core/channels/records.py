@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -45,6 +46,27 @@ def build_order(fields: dict[str, Any], lines: list[dict[str, Any]], tz: ZoneInf
         shipping_service=None,
         lines=[build_line(line) for line in lines],
     )
+
+
+def read_api_orders(
+    items: list[Any],
+    fields: Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]],
+    tz: ZoneInfo,
+    problems: list[str],
+    *,
+    channel: str,
+    label: str,
+) -> list[IncomingOrder]:
+    """One API page's orders; an order that cannot be read is reported in `problems`
+    (named by its `label` field, else its id) and the others go on."""
+    orders = []
+    for item in items:
+        try:
+            orders.append(build_order(*fields(item), tz))
+        except (RecordError, AttributeError, TypeError) as exc:
+            ident = item.get(label) or item.get("id") if isinstance(item, dict) else "?"
+            problems.append(f"{channel} order {ident}: {exc}")
+    return orders
 
 
 def build_line(fields: dict[str, Any]) -> IncomingLine:

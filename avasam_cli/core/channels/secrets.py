@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 from avasam_cli.core.errors import InvalidInput
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_env_name(name: str, flag: str, secret: str) -> None:
+    """Refuse a value that is not a variable name: most likely the secret itself."""
+    if not _ENV_NAME.match(name):
+        raise InvalidInput(f"{flag}: {name!r} is not an environment variable name; pass the "
+                           f"variable's name, not the {secret}")
 
 
 def read_secret(env: str | None, path: str | None, what: str) -> str:

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp
-from avasam_cli.core.channels.records import RecordError, build_order
+from avasam_cli.core.channels.records import RecordError, read_api_orders
 from avasam_cli.core.errors import RemoteError
-from avasam_cli.core.services.intake import IncomingOrder
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
@@ -41,20 +40,13 @@ class Shopify:
             if not isinstance(raw, list):
                 raise RemoteError(f"{self.base} sent orders.json without an orders list")
             page += 1
-            orders = [o for o in (self._map(item) for item in raw) if o is not None]
+            orders = read_api_orders(raw, shopify_fields, self.tz, self.problems,
+                                     channel="Shopify", label="name")
             newest = max((str(item.get("updated_at") or "") for item in raw), default="")
             cursor = newest or cursor
             yield Batch(label=f"page {page}", chunks=iter([orders]),
                         cursor=cursor)
             url = _next_link(reply.headers.get("Link"))
-
-    def _map(self, item: Any) -> IncomingOrder | None:
-        try:
-            return build_order(*shopify_fields(item), self.tz)
-        except (RecordError, AttributeError, TypeError) as exc:
-            ident = item.get("name") or item.get("id") if isinstance(item, dict) else "?"
-            self.problems.append(f"Shopify order {ident}: {exc}")
-            return None
 
 
 def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp
-from avasam_cli.core.channels.records import RecordError, build_order
+from avasam_cli.core.channels.records import read_api_orders
 from avasam_cli.core.errors import RemoteError
-from avasam_cli.core.services.intake import IncomingOrder
 
 PAGE_SIZE = 100
 
@@ -45,21 +44,14 @@ class WooCommerce:
                 pages = int(reply.headers.get("X-WP-TotalPages") or 1)
             except ValueError:
                 raise RemoteError(f"{self.base} sent a bad X-WP-TotalPages header") from None
-            orders = [o for o in (self._map(item) for item in reply.body) if o is not None]
+            orders = read_api_orders(reply.body, woocommerce_fields, self.tz, self.problems,
+                                     channel="WooCommerce", label="number")
             newest = max((str(item.get("date_modified_gmt") or "") for item in reply.body
                           if isinstance(item, dict)), default="")
             cursor = newest or cursor
             yield Batch(label=f"page {page}", chunks=iter([orders]),
                         cursor=cursor)
             page += 1
-
-    def _map(self, item: Any) -> IncomingOrder | None:
-        try:
-            return build_order(*woocommerce_fields(item), self.tz)
-        except (RecordError, AttributeError, TypeError) as exc:
-            ident = item.get("number") or item.get("id") if isinstance(item, dict) else "?"
-            self.problems.append(f"WooCommerce order {ident}: {exc}")
-            return None
 
 
 def woocommerce_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput
@@ -90,9 +90,6 @@ def post(
     session.add(entry)
     return entry
 
-
-def ledger_sum(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))) or 0)
 
 
 def ledger_row(entry: LedgerEntry, order_number: str | None = None) -> dict[str, Any]:

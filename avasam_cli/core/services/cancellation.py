@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import AvasamError, InvalidInput
@@ -20,10 +19,10 @@ from avasam_cli.core.lifecycle import (
     record_event,
     transition,
 )
-from avasam_cli.core.models import Order, Product
+from avasam_cli.core.models import Order
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.account import post
-from avasam_cli.core.services.lookup import find_order_id, lock_order
+from avasam_cli.core.services.lookup import find_order_id, lock_order, lock_products
 from avasam_cli.core.workspace import Workspace
 
 
@@ -54,13 +53,7 @@ def cancel_locked(
 
 
 def _release_stock(session: Session, order: Order, actor: str, at: datetime) -> None:
-    ids = sorted({line.product_id for line in order.lines if line.product_id is not None})
-    products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
-        )
-    }
+    products = lock_products(session, order)
     released = []
     for line in order.lines:
         if line.product_id is not None:

@@ -90,7 +90,7 @@ def list_products(
         if supplier:
             query = query.where(Supplier.id == get_supplier(uow.session, supplier).id)
         for word in (search or "").split():
-            pattern = f"%{_escape_like(word.lower())}%"
+            pattern = f"%{escape_like(word.lower())}%"
             query = query.where(
                 or_(
                     func.lower(Product.title).like(pattern, escape="\\"),
@@ -159,5 +159,6 @@ def product_row(product: Product, supplier_code: str) -> dict[str, Any]:
     }
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """Text for a LIKE pattern with escape "\\": its own %, _ and \\ match literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

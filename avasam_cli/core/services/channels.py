@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.channels.secrets import check_secret_file
+from avasam_cli.core.channels.secrets import check_env_name, check_secret_file
 from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
 from avasam_cli.core.services.catalogue import SERVICES
@@ -22,7 +22,6 @@ from avasam_cli.core.workspace import Workspace
 TYPES = ("file", "shopify", "woocommerce")
 MANUAL = "manual"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def add_channel(
@@ -152,7 +151,5 @@ def _need(options: dict[str, str | None], key: str, flag: str) -> str:
 
 def _env(options: dict[str, str | None], key: str, flag: str) -> str:
     value = _need(options, key, flag)
-    if not _ENV.match(value):
-        raise InvalidInput(f"{flag}: {value!r} is not an environment variable name; pass the "
-                           "variable's name, not the secret itself")
+    check_env_name(value, flag, "secret itself")
     return value

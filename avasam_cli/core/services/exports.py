@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.channels.secrets import check_secret_file, read_secret
+from avasam_cli.core.channels.secrets import check_env_name, check_secret_file, read_secret
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import ExportTarget
 from avasam_cli.core.schedule import parse_schedule
@@ -28,7 +28,6 @@ PROTOCOLS = ("ftp", "ftps", "sftp", "file")
 DEFAULT_TEMPLATE = "orders-{supplier}-{timestamp}.csv"
 DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
@@ -164,8 +163,8 @@ def _auth_text(export: ExportTarget) -> str | None:
 
 def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bool) -> None:
     if s.supplier is not None:
-        export.supplier_id = get_supplier(session, s.supplier).id
         export.supplier = get_supplier(session, s.supplier)
+        export.supplier_id = export.supplier.id
     elif new:
         raise InvalidInput("an export needs --supplier CODE")
     if s.protocol is not None:
@@ -204,10 +203,9 @@ def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
     if not given:
         return
     kind, ref = given[0]
-    if kind == "password_env" and not _ENV.match(ref):
-        raise InvalidInput(f"--password-env: {ref!r} is not an environment variable name; pass "
-                           "the variable's name, not the password")
-    if kind != "password_env":
+    if kind == "password_env":
+        check_env_name(ref, "--password-env", "password")
+    else:
         ref = os.path.abspath(os.path.expanduser(ref))
         check_secret_file(ref, f"--{kind.replace('_', '-')}")
     export.secret_kind, export.secret_ref = kind, ref

@@ -130,7 +130,7 @@ def create_orders(
     line_rows, events, created = [], [], []
     for order_id, (source_id, incoming, lines, status) in zip(order_ids, plans, strict=True):
         line_rows += [_line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
-        events += _creation_events(order_id, incoming, len(lines), len(plans), status, actor, now)
+        events += _creation_events(order_id, incoming, len(lines), status, actor, now)
         created.append(Created(order_id, source_id, status))
     # Core inserts (tables, not mapped classes): the ORM's bulk insert leaves out None
     # values, which splits rows into one-row batches whenever their None columns differ.
@@ -163,7 +163,6 @@ def _creation_events(
     order_id: int,
     incoming: IncomingOrder,
     line_count: int,
-    siblings: int,
     status: Status,
     actor: str,
     now: datetime,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput, NotFound
-from avasam_cli.core.models import Order
+from avasam_cli.core.models import Order, Product
 
 _NUMBER = re.compile(r"^AV\d{7}$", re.IGNORECASE)
 
@@ -53,3 +53,14 @@ def lock_order(session: Session, order_id: int) -> Order:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def lock_products(session: Session, order: Order) -> dict[int, Product]:
+    """The order's products, fresh and row-locked, by id. Sorted by id so concurrent
+    processes take the locks in one order (no deadlock)."""
+    ids = sorted({line.product_id for line in order.lines if line.product_id is not None})
+    products = session.scalars(
+        select(Product).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {p.id: p for p in products}

@@ -20,7 +20,7 @@ from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.lifecycle import Status
 from avasam_cli.core.models import Channel, Order, OrderLine, Product, Supplier
 from avasam_cli.core.money import format_pence
-from avasam_cli.core.services.catalogue import get_supplier
+from avasam_cli.core.services.catalogue import escape_like, get_supplier
 from avasam_cli.core.workspace import Workspace
 
 SORTS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
@@ -147,7 +147,7 @@ def _search(
     if session.scalar(select(Order.id).where(exact, *others).limit(1)) is not None:
         return exact
     words = [w for w in text.lower().split() if w]
-    title_matches = and_(*(func.lower(OrderLine.title).like(f"%{_escape(w)}%", escape="\\")
+    title_matches = and_(*(func.lower(OrderLine.title).like(f"%{escape_like(w)}%", escape="\\")
                            for w in words))
     return exists().where(OrderLine.order_id == Order.id, title_matches)
 
@@ -161,7 +161,3 @@ def _exact_match(text: str) -> ColumnElement[bool]:
     if _NUMBER.match(text):
         options.append(Order.number == text.upper())
     return or_(*options)
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

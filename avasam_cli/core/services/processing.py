@@ -18,7 +18,7 @@ from avasam_cli.core.models import Order, Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, vat_on
 from avasam_cli.core.postcodes import is_excluded
 from avasam_cli.core.services.account import InsufficientBalance, post
-from avasam_cli.core.services.lookup import lock_order
+from avasam_cli.core.services.lookup import lock_order, lock_products
 from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.workspace import Workspace
 
@@ -68,8 +68,9 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
             # mapped since the order came in (`channels map-shipping`)
             order.shipping_service = shipping_map(session, order.channel_id).get(
                 order.channel_shipping_method)
-        products = _lock_products(session, order)
-        reason = hold_reason(session, order, supplier, products)
+        products = lock_products(session, order)
+        service = _service(session, order)
+        reason = hold_reason(order, supplier, service, products)
         if reason is not None:
             _hold(session, order, reason, ws.actor, now)
             uow.commit()
@@ -78,7 +79,6 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
             transition(session, order, Status.QUEUE, actor=ws.actor, at=now,
                        details={"was": order.hold_reason})
             order.hold_reason = None
-        service = _service(session, order)
         assert service is not None  # hold_reason checked it
         _invoice(order, products, service)
         try:
@@ -94,13 +94,14 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
 
 
 def hold_reason(
-    session: Session, order: Order, supplier: Supplier, products: dict[int, Product]
+    order: Order, supplier: Supplier, service: ShippingService | None,
+    products: dict[int, Product],
 ) -> HoldReason | None:
     if order.country != "GB" and not supplier.international:
         return HoldReason.OUTSIDE_UK
     if order.country == "GB" and is_excluded(order.postcode, supplier.excluded_postcodes):
         return HoldReason.EXCLUDED_POSTCODE
-    if _service(session, order) is None:
+    if service is None:
         return HoldReason.SHIPPING_UNMAPPED
     needed: dict[int, int] = {}
     for line in order.lines:
@@ -109,16 +110,6 @@ def hold_reason(
     if any(products[pid].stock < qty for pid, qty in needed.items()):
         return HoldReason.OUT_OF_STOCK
     return None
-
-
-def _lock_products(session: Session, order: Order) -> dict[int, Product]:
-    # Sorted by id so concurrent processes take the locks in one order (no deadlock).
-    ids = sorted({line.product_id for line in order.lines if line.product_id is not None})
-    products = session.scalars(
-        select(Product).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return {p.id: p for p in products}
 
 
 def _service(session: Session, order: Order) -> ShippingService | None:

@@ -8,6 +8,7 @@ or interrupted upload never leaves a file under the final name.
 from __future__ import annotations
 
 import posixpath
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,6 +47,13 @@ class Uploader(Protocol):
         """Upload atomically; the size on the server."""
 
     def close(self) -> None: ...
+
+
+def reason(exc: BaseException) -> str:
+    """A network or file error in a few words, for an `Error:` line."""
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def temporary_name(name: str) -> str:

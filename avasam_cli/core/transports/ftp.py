@@ -6,12 +6,11 @@ import contextlib
 import ftplib
 import io
 import os
-import socket
 import ssl
 from pathlib import Path
 from typing import BinaryIO
 
-from avasam_cli.core.transports import Target, TransferError, temporary_name
+from avasam_cli.core.transports import Target, TransferError, reason, temporary_name
 
 
 # Seconds a connection or a reply may take: a stalled server fails the run (and is
@@ -140,8 +139,4 @@ def _reply(exc: BaseException, what: str) -> str:
 
 
 def _os_reason(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
-    if isinstance(exc, EOFError):
-        return "the connection was closed"
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return "the connection was closed" if isinstance(exc, EOFError) else reason(exc)

@@ -14,6 +14,7 @@ from pathlib import Path
 import paramiko
 
 from avasam_cli.core.transports import Target, TransferError, join, temporary_name
+from avasam_cli.core.transports import reason as _reason
 
 
 # Seconds a connection or a reply may take: a stalled server fails the run (and is
@@ -187,9 +188,3 @@ def _load_key(path: str | None) -> paramiko.PKey:
         return paramiko.PKey.from_path(path or "")
     except (OSError, paramiko.SSHException) as exc:
         raise TransferError(f"cannot load the key file {path}: {exc}", transient=False) from None
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
