@@ -1,3 +1,4 @@
-"""avasam: a dropshipping seller's order lifecycle at the command line."""
+"""avasam: a dropshipping seller's order lifecycle at the command line.
 
-__version__ = "0.1.0"
+The version lives in the package metadata (setup.cfg): `avasam --version` reads it.
+"""

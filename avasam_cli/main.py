@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, NoReturn
 
+import click
 import typer
 from typer.core import TyperGroup
 
-from avasam_cli import __version__
 from avasam_cli.commands import (
     account,
     channels,
@@ -27,7 +27,7 @@ from avasam_cli.state import CliState
 class AvasamGroup(TyperGroup):
     """Turns every expected failure into one `Error:` line on stderr and exit 1."""
 
-    def invoke(self, ctx: Any) -> Any:  # a click Context; Typer's vendored class is private
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except AvasamError as exc:
@@ -42,12 +42,11 @@ class AvasamGroup(TyperGroup):
             _fail(ctx, AvasamError(f"the database failed: {first_line(exc)}"))
 
 
-def _fail(ctx: Any, exc: AvasamError) -> None:
+def _fail(ctx: click.Context, exc: AvasamError) -> NoReturn:
     for problem in getattr(exc, "problems", []):
         typer.echo(f"  {problem}", err=True)
     typer.echo(f"Error: {exc}", err=True)
     ctx.exit(1)
-
 
 
 app = typer.Typer(
@@ -58,14 +57,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"avasam {__version__}")
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"avasam {version('avasam')}")
+        except PackageNotFoundError:  # a source tree that was never installed
+            typer.echo("avasam (not installed)")
         raise typer.Exit()
 
 

@@ -25,7 +25,9 @@ from avasam_cli.core.db import make_engine
 from avasam_cli.core.migrate import upgrade
 from avasam_cli.main import app
 
-REPO = Path(__file__).resolve().parent.parent
+# The checkout: scripts/test.sh runs a copy of the tests against the installed wheel and
+# says where the source tree is (for files that are not part of the package, e.g. cron/).
+REPO = Path(os.environ.get("AVASAM_SOURCE_TREE") or Path(__file__).resolve().parent.parent)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -43,10 +43,28 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=False, connect_args={"connect_timeout": 10})
+        return _postgres_engine(parsed)
     raise InvalidInput(
         f"unsupported database {parsed.get_backend_name()!r}; use SQLite or PostgreSQL"
     )
+
+
+POSTGRES_DRIVER = "psycopg"
+
+
+def _postgres_engine(parsed: URL) -> Engine:
+    # A bare postgresql:// would mean psycopg2 to SQLAlchemy; avasam speaks psycopg 3.
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
+    if parsed.get_driver_name() != POSTGRES_DRIVER:
+        raise InvalidInput(f"unsupported PostgreSQL driver {parsed.get_driver_name()!r}; "
+                           "use postgresql+psycopg://USER@HOST/DB")
+    try:
+        import psycopg  # noqa: F401  (only to find out whether the extra is installed)
+    except ImportError:
+        raise InvalidInput("PostgreSQL needs its driver, which is not installed: "
+                           "pip install 'avasam[postgres]'") from None
+    return create_engine(parsed, pool_pre_ping=False, connect_args={"connect_timeout": 10})
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -18,11 +18,8 @@ from avasam_cli.core.errors import InvalidInput
 
 
 def migrations_dir() -> Path:
-    """The migrations shipped inside the package, else those beside the source tree."""
-    packaged = Path(avasam_cli.__file__).parent / "migrations"
-    if (packaged / "env.py").exists():
-        return packaged
-    return Path(avasam_cli.__file__).resolve().parent.parent / "migrations"
+    """The migrations ship inside the package: the wheel carries what the source tree has."""
+    return Path(avasam_cli.__file__).parent / "migrations"
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

@@ -62,16 +62,25 @@ def test_a_bad_url_is_a_clear_error_without_the_password(cli: Cli) -> None:
     assert "s3cret" not in run.stderr
 
 
-def test_every_command_has_help_with_an_example(cli: Cli) -> None:
-    from typer.main import get_command
+def test_postgresql_without_its_extra_names_the_extra(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
 
-    from avasam_cli.main import app
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if `avasam[postgres]` was not installed
+    run = cli("--db", "postgresql://u@127.0.0.1:1/x", "suppliers", "list")
+    assert run.exit_code == 1
+    assert run.stderr == ("Error: PostgreSQL needs its driver, which is not installed: "
+                          "pip install 'avasam[postgres]'\n")
 
-    root = get_command(app)
-    missing = []
-    for group_name, group in root.commands.items():  # type: ignore[attr-defined]
-        commands = getattr(group, "commands", {group_name: group})
-        for name, command in commands.items():
-            if "Example:" not in (command.help or ""):
-                missing.append(f"{group_name} {name}")
-    assert missing == []
+
+def test_a_bare_postgresql_url_uses_psycopg(cli: Cli) -> None:
+    # Not psycopg2 (SQLAlchemy's default for postgresql://): the server is simply not there.
+    run = cli("--db", "postgresql://u:s3cret@127.0.0.1:1/x", "suppliers", "list")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: cannot open the database postgresql+psycopg://u:***@")
+    assert "s3cret" not in run.stderr
+
+
+def test_another_postgresql_driver_is_refused(cli: Cli) -> None:
+    run = cli("--db", "postgresql+psycopg2://u@127.0.0.1:1/x", "suppliers", "list")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("Error: unsupported PostgreSQL driver 'psycopg2'")

@@ -28,7 +28,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_with(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("no database: run the migrations with `avasam init`")
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         run_with(conn)
 
