@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from avasam_cli.commands import (
     account,
     channels,
+    config,
     cron,
     db,
     dispatches,
@@ -108,6 +109,7 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(exports.app, name="exports")
 app.add_typer(cron.app, name="cron")
 app.command("status")(cron.status)
+app.command("config")(config.show_config)
 app.add_typer(dispatches.app, name="dispatches")
 app.add_typer(tickets.app, name="tickets")
 

@@ -32,7 +32,8 @@ class CliState:
             from avasam_cli.core.config import Settings
             from avasam_cli.core.workspace import Workspace
 
-            self._workspace = Workspace(Settings.resolve(self.db), check_schema=check_schema)
+            self._workspace = Workspace(Settings.resolve(self.db, log_file=self.log_file),
+                                        check_schema=check_schema)
             ctx.call_on_close(self._workspace.close)
         return self._workspace
 
@@ -73,4 +74,4 @@ def job(ctx: typer.Context, name: str) -> Iterator[Job]:
         raise typer.Exit(0) from None
     finally:
         if current is not None:
-            log_line(log_path(state.log_file if state else None), ws.now(), current)
+            log_line(log_path(state.log_file if state else None, ws.settings), ws.now(), current)

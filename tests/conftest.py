@@ -34,8 +34,11 @@ REPO = Path(os.environ.get("AVASAM_SOURCE_TREE") or Path(__file__).resolve().par
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("AVASAM_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("AVASAM_ACTOR", "tester")
-    for name in ("AVASAM_TIMEZONE", "AVASAM_NOW", "AVASAM_MATCH_WINDOW", "AVASAM_LOG_FILE"):
+    for name in ("AVASAM_TIMEZONE", "AVASAM_NOW", "AVASAM_MATCH_WINDOW", "AVASAM_LOG_FILE",
+                 "AVASAM_HTTP_TIMEOUT", "AVASAM_HTTP_BACKOFF", "AVASAM_EXPORT_TIMEOUT",
+                 "AVASAM_EXPORT_BACKOFF"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from avasam_cli.params import ChannelArg, ChannelTypeOption, ServiceArg, complete_names
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -22,7 +23,7 @@ app = typer.Typer(help="Sales channels (file drops, Shopify, WooCommerce) and pu
 def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A short name, e.g. shop.")],
-    type_: Annotated[str, typer.Option("--type", help="file, shopify or woocommerce.")],
+    type_: ChannelTypeOption,
     path: Annotated[str | None, typer.Option(help="file: the folder orders are dropped in.")]
     = None,
     url: Annotated[str | None, typer.Option(help="shopify/woocommerce: the shop's address.")]
@@ -64,7 +65,7 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str, fmt: RecordFormatOption = Format.table) -> None:
+def show(ctx: typer.Context, name: ChannelArg, fmt: RecordFormatOption = Format.table) -> None:
     """Show a channel, its cursor and its shipping method map.
 
     Example: avasam channels show shop
@@ -78,7 +79,7 @@ def show(ctx: typer.Context, name: str, fmt: RecordFormatOption = Format.table) 
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    name: str,
+    name: ChannelArg,
     force: Annotated[bool, typer.Option("--force", help="Remove even with orders (kept).")]
     = False,
 ) -> None:
@@ -94,7 +95,7 @@ def remove(
 
 
 @app.command("enable")
-def enable(ctx: typer.Context, name: str) -> None:
+def enable(ctx: typer.Context, name: ChannelArg) -> None:
     """Pull this channel again with `channels pull --all`.
 
     Example: avasam channels enable shop
@@ -106,7 +107,7 @@ def enable(ctx: typer.Context, name: str) -> None:
 
 
 @app.command("disable")
-def disable(ctx: typer.Context, name: str) -> None:
+def disable(ctx: typer.Context, name: ChannelArg) -> None:
     """Stop pulling this channel (its orders stay).
 
     Example: avasam channels disable shop
@@ -120,9 +121,9 @@ def disable(ctx: typer.Context, name: str) -> None:
 @app.command("map-shipping")
 def map_shipping(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Channel name.")],
+    name: ChannelArg,
     method: Annotated[str, typer.Argument(help="The channel's shipping method, as it sends it.")],
-    service: Annotated[str, typer.Argument(help="standard, standard_tracked or expedited.")],
+    service: ServiceArg,
 ) -> None:
     """Map a channel's shipping method to a shipping service.
 
@@ -139,7 +140,8 @@ def map_shipping(
 @app.command("pull")
 def pull(
     ctx: typer.Context,
-    names: Annotated[list[str] | None, typer.Argument(help="Channels to pull.")] = None,
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Channels to pull.", autocompletion=complete_names("channel"))] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every enabled channel.")] = False,
     since: Annotated[str | None, typer.Option(
         help="Re-read API orders changed since this day (2026-11-01, yesterday).")] = None,

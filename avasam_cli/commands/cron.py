@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -34,8 +33,7 @@ def _block(ctx: typer.Context, log: str | None) -> str:
     # on PATH: cron must run this very installation.
     beside = Path(sys.executable).with_name("avasam")
     avasam = str(beside) if beside.exists() else shutil.which("avasam") or "avasam"
-    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    log_file = log or str(Path(state_home) / "avasam" / "jobs.log")
+    log_file = log or str(ws.settings.state_dir / "jobs.log")  # XDG_STATE_HOME/avasam
     Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     return render(avasam, ws.settings.database_url, log_file)
 

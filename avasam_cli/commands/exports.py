@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from avasam_cli.params import ExportArg, FileFormatOption, ProtocolOption, complete_names
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -17,7 +18,6 @@ app = typer.Typer(help="Send suppliers their open orders over FTP, FTPS, SFTP or
                   no_args_is_help=True)
 
 Supplier = Annotated[str | None, typer.Option(help="Supplier code.")]
-Protocol = Annotated[str | None, typer.Option(help="ftp, ftps, sftp or file.")]
 Host = Annotated[str | None, typer.Option(help="Server name or address.")]
 Port = Annotated[int | None, typer.Option(help="Port (21 for FTP/FTPS, 22 for SFTP).")]
 User = Annotated[str | None, typer.Option(help="Login name.")]
@@ -30,7 +30,6 @@ KnownHosts = Annotated[str | None, typer.Option(
 RemoteDir = Annotated[str | None, typer.Option(help="Directory on the server (or the folder).")]
 Filename = Annotated[str | None, typer.Option(
     help="File name template: {supplier} {export} {timestamp} {run}.")]
-FileFormat = Annotated[str | None, typer.Option("--format", help="csv or json.")]
 Schedule = Annotated[str | None, typer.Option(help="Cron expression, e.g. '0 */2 * * *'.")]
 OnlyNew = Annotated[bool | None, typer.Option(
     "--only-new/--all-open", help="Send only orders not sent before, or every open order.")]
@@ -46,11 +45,12 @@ def _settings(**values: Any) -> ExportSettings:
 
 
 @app.command("add")
-def add(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Protocol = None,
-        host: Host = None, port: Port = None, username: User = None,
+def add(ctx: typer.Context, name: ExportArg, supplier: Supplier = None,
+        protocol: ProtocolOption = None, host: Host = None, port: Port = None,
+        username: User = None,
         password_env: PasswordEnv = None, password_file: PasswordFile = None,
         key_file: KeyFile = None, known_hosts: KnownHosts = None, remote_dir: RemoteDir = None,
-        filename: Filename = None, fmt: FileFormat = None, schedule: Schedule = None,
+        filename: Filename = None, file_format: FileFormatOption = None, schedule: Schedule = None,
         only_new: OnlyNew = None, passive: Passive = None, insecure_tls: Insecure = None,
         ) -> None:
     """Add an export: where a supplier receives its open orders, and when.
@@ -64,18 +64,20 @@ def add(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Prot
     row = add_export(ws, name, _settings(
         supplier=supplier, protocol=protocol, host=host, port=port, username=username,
         password_env=password_env, password_file=password_file, key_file=key_file,
-        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=fmt,
+        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=file_format,
         schedule=schedule, only_new=only_new, passive=passive, insecure_tls=insecure_tls))
     say(f"Added export {row['name']}: {row['supplier']}'s open orders to {row['destination']}.")
     _say_next(row)
 
 
 @app.command("edit")
-def edit(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Protocol = None,
-         host: Host = None, port: Port = None, username: User = None,
+def edit(ctx: typer.Context, name: ExportArg, supplier: Supplier = None,
+         protocol: ProtocolOption = None, host: Host = None, port: Port = None,
+         username: User = None,
          password_env: PasswordEnv = None, password_file: PasswordFile = None,
          key_file: KeyFile = None, known_hosts: KnownHosts = None,
-         remote_dir: RemoteDir = None, filename: Filename = None, fmt: FileFormat = None,
+         remote_dir: RemoteDir = None, filename: Filename = None,
+         file_format: FileFormatOption = None,
          schedule: Schedule = None, only_new: OnlyNew = None, passive: Passive = None,
          insecure_tls: Insecure = None) -> None:
     """Change an export's settings; options not given stay as they are.
@@ -88,7 +90,7 @@ def edit(ctx: typer.Context, name: str, supplier: Supplier = None, protocol: Pro
     row = edit_export(ws, name, _settings(
         supplier=supplier, protocol=protocol, host=host, port=port, username=username,
         password_env=password_env, password_file=password_file, key_file=key_file,
-        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=fmt,
+        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=file_format,
         schedule=schedule, only_new=only_new, passive=passive, insecure_tls=insecure_tls))
     say(f"Saved export {row['name']}.")
     _say_next(row)
@@ -115,7 +117,7 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str, fmt: RecordFormatOption = Format.table) -> None:
+def show(ctx: typer.Context, name: ExportArg, fmt: RecordFormatOption = Format.table) -> None:
     """Show an export's settings (secrets are only named) and its next run.
 
     Example: avasam exports show oak-sftp
@@ -127,7 +129,7 @@ def show(ctx: typer.Context, name: str, fmt: RecordFormatOption = Format.table) 
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, name: str) -> None:
+def remove(ctx: typer.Context, name: ExportArg) -> None:
     """Remove an export (its run history is kept).
 
     Example: avasam exports remove oak-sftp
@@ -139,7 +141,7 @@ def remove(ctx: typer.Context, name: str) -> None:
 
 
 @app.command("enable")
-def enable(ctx: typer.Context, name: str) -> None:
+def enable(ctx: typer.Context, name: ExportArg) -> None:
     """Run this export again (by schedule or `--all`).
 
     Example: avasam exports enable oak-sftp
@@ -151,7 +153,7 @@ def enable(ctx: typer.Context, name: str) -> None:
 
 
 @app.command("disable")
-def disable(ctx: typer.Context, name: str) -> None:
+def disable(ctx: typer.Context, name: ExportArg) -> None:
     """Stop running this export.
 
     Example: avasam exports disable oak-sftp
@@ -163,7 +165,7 @@ def disable(ctx: typer.Context, name: str) -> None:
 
 
 @app.command("test")
-def test(ctx: typer.Context, name: str) -> None:
+def test(ctx: typer.Context, name: ExportArg) -> None:
     """Connect, log in and check the remote directory is writable, step by step.
 
     Example: avasam exports test oak-sftp
@@ -178,7 +180,7 @@ def test(ctx: typer.Context, name: str) -> None:
 @app.command("trust")
 def trust(
     ctx: typer.Context,
-    name: str,
+    name: ExportArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
     """SFTP: show the server's host key fingerprint and record it in known_hosts.
@@ -201,7 +203,8 @@ def trust(
 @app.command("run")
 def run(
     ctx: typer.Context,
-    names: Annotated[list[str] | None, typer.Argument(help="Exports to run.")] = None,
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Exports to run.", autocompletion=complete_names("export"))] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every enabled export.")] = False,
     due: Annotated[bool, typer.Option("--due", help="Those whose schedule has come due.")]
     = False,
@@ -248,7 +251,7 @@ def run(
 @app.command("history")
 def history(
     ctx: typer.Context,
-    name: str,
+    name: ExportArg,
     limit: Annotated[int, typer.Option(help="The newest N runs; 0 for all.")] = 20,
     fmt: FormatOption = Format.table,
 ) -> None:

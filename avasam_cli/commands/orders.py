@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from avasam_cli.core.statuses import Payment, Shipping, Status
+from avasam_cli.params import CancelReasonOption, OrderArg, ServiceOption, complete_names
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -31,9 +32,7 @@ def add(
     email: Annotated[str | None, typer.Option(help="Email address.")] = None,
     item: Annotated[list[str] | None, typer.Option(help="SKU or SKU:QTY; repeat for more.")]
     = None,
-    shipping_service: Annotated[
-        str | None, typer.Option(help="standard, standard_tracked or expedited.")
-    ] = None,
+    shipping_service: ServiceOption = None,
     reference: Annotated[str | None, typer.Option(help="Your own unique reference.")] = None,
     note: Annotated[str | None, typer.Option(help="A note kept with the order.")] = None,
     from_file: Annotated[
@@ -104,7 +103,7 @@ def process(ctx: typer.Context, fmt: RecordFormatOption = Format.table) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    order: OrderArg,
     fmt: RecordFormatOption = Format.table,
 ) -> None:
     """Show everything about one order.
@@ -120,7 +119,7 @@ def show(
 @app.command("dispatch")
 def dispatch(
     ctx: typer.Context,
-    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    order: OrderArg,
     tracking: Annotated[str, typer.Option(help="Tracking number.")],
     carrier: Annotated[str | None, typer.Option(help="Carrier, e.g. Royal Mail.")] = None,
 ) -> None:
@@ -141,7 +140,7 @@ def dispatch(
 @app.command("audit")
 def audit(
     ctx: typer.Context,
-    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    order: OrderArg,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Show an order's history, oldest first: when, who, what, from -> to, details.
@@ -224,10 +223,9 @@ def list_(
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
-    orders: Annotated[list[str], typer.Argument(help="Order numbers, ids or references.")],
-    reason: Annotated[str, typer.Option(
-        help="customer_changed_mind, out_of_stock, address_problem, duplicate_order, "
-        "price_error or other (needs --note).")],
+    orders: Annotated[list[str], typer.Argument(
+        help="Order numbers, ids or references.", autocompletion=complete_names("order"))],
+    reason: CancelReasonOption,
     note: Annotated[str | None, typer.Option(help="Why, in your words.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
     = False,
@@ -258,7 +256,7 @@ def cancel(
 @app.command("note")
 def note(
     ctx: typer.Context,
-    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    order: OrderArg,
     text: Annotated[str, typer.Argument(help="The note.")],
 ) -> None:
     """Add a note to an order (shown in `orders show`, the audit and the list).

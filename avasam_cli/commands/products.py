@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from avasam_cli.params import SkuArg
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
@@ -58,7 +59,7 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, sku: str, fmt: RecordFormatOption = Format.table) -> None:
+def show(ctx: typer.Context, sku: SkuArg, fmt: RecordFormatOption = Format.table) -> None:
     """Show a product with its supplier's delivery restrictions.
 
     Example: avasam products show OAK-TABLE-01

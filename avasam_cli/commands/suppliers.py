@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from avasam_cli.params import ServiceArg, SupplierArg
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
@@ -53,7 +54,7 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, code: str, fmt: RecordFormatOption = Format.table) -> None:
+def show(ctx: typer.Context, code: SupplierArg, fmt: RecordFormatOption = Format.table) -> None:
     """Show a supplier, its delivery rules and shipping services.
 
     Example: avasam suppliers show OAKCO
@@ -67,8 +68,8 @@ def show(ctx: typer.Context, code: str, fmt: RecordFormatOption = Format.table) 
 @app.command("shipping")
 def shipping(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="Supplier code.")],
-    service: Annotated[str, typer.Argument(help="standard, standard_tracked or expedited.")],
+    code: SupplierArg,
+    service: ServiceArg,
     price: Annotated[str, typer.Option(help="Price excluding VAT, e.g. 2.99.")],
     vat: Annotated[str, typer.Option(help="VAT rate in percent.")] = "20",
     carrier: Annotated[str | None, typer.Option(help="Carrier name, e.g. Royal Mail.")] = None,

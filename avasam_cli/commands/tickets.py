@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
+import click
 import typer
 
+from avasam_cli.core.statuses import SELLER_CANCEL_REASONS, TicketKind, TicketStatus
+from avasam_cli.params import OrderArg, TicketArg, TicketKindOption
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
@@ -14,23 +16,12 @@ app = typer.Typer(help="Tickets to the supplier: cancel requests, queries, retur
                   no_args_is_help=True)
 
 
-class Kind(StrEnum):
-    cancel_request = "cancel_request"
-    query = "query"
-    return_ = "return"
-
-
-class TicketStatus(StrEnum):
-    open = "open"
-    closed = "closed"
-
-
 @app.command("raise")
 def raise_(
     ctx: typer.Context,
-    order: Annotated[str, typer.Argument(help="Order number, id or reference.")],
+    order: OrderArg,
     message: Annotated[str, typer.Option(help="What you ask the supplier.")],
-    kind: Annotated[Kind, typer.Option(help="What the ticket is about.")] = Kind.cancel_request,
+    kind: TicketKindOption = TicketKind.CANCEL_REQUEST.value,
 ) -> None:
     """Raise a ticket to the supplier about an order.
 
@@ -39,7 +30,7 @@ def raise_(
     from avasam_cli.core.services.tickets import raise_ticket
 
     ws = workspace(ctx)
-    row = raise_ticket(ws, order, message, kind.value)
+    row = raise_ticket(ws, order, message, kind)
     say(f"Raised ticket {row['id']} ({row['kind']}) about order {row['order']}.")
     typer.echo(row["id"])
 
@@ -47,7 +38,7 @@ def raise_(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[TicketStatus | None, typer.Option(help="open or closed.")] = None,
+    status: Annotated[TicketStatus | None, typer.Option(help="Open or closed tickets.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List tickets.
@@ -62,7 +53,7 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, ticket: int, fmt: RecordFormatOption = Format.table) -> None:
+def show(ctx: typer.Context, ticket: TicketArg, fmt: RecordFormatOption = Format.table) -> None:
     """Show a ticket and its messages.
 
     Example: avasam tickets show 3
@@ -76,7 +67,7 @@ def show(ctx: typer.Context, ticket: int, fmt: RecordFormatOption = Format.table
 @app.command("reply")
 def reply(
     ctx: typer.Context,
-    ticket: int,
+    ticket: TicketArg,
     message: Annotated[str, typer.Option(help="The reply.")],
 ) -> None:
     """Add a message to an open ticket.
@@ -93,12 +84,13 @@ def reply(
 @app.command("close")
 def close(
     ctx: typer.Context,
-    ticket: int,
+    ticket: TicketArg,
     cancel_order: Annotated[bool, typer.Option(
         "--cancel-order", help="The supplier agreed to cancel: cancel and refund the order.")]
     = False,
-    reason: Annotated[str | None, typer.Option(help="Cancel reason, with --cancel-order.")]
-    = None,
+    reason: Annotated[str | None, typer.Option(
+        help="Cancel reason, with --cancel-order.", click_type=click.Choice(
+            SELLER_CANCEL_REASONS))] = None,
 ) -> None:
     """Close a ticket; with --cancel-order, cancel and refund the order too.
 

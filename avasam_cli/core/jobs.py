@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import socket
 import zlib
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from avasam_cli.core.config import Settings
 from avasam_cli.core.models import JobRun
 from avasam_cli.core.workspace import Workspace
 
@@ -68,8 +68,9 @@ def log_line(path: str | None, moment: datetime, job: Job) -> None:
         log.write(f"{moment.isoformat(timespec='seconds')} {job.name} {outcome} {counts}\n")
 
 
-def log_path(option: str | None) -> str | None:
-    return option or os.environ.get("AVASAM_LOG_FILE") or None
+def log_path(option: str | None, settings: Settings | None = None) -> str | None:
+    """--log-file, which Typer fills from AVASAM_LOG_FILE too; else the settings' value."""
+    return option or (settings.log_file if settings else None)
 
 
 @contextmanager

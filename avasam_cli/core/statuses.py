@@ -45,3 +45,45 @@ class CancelReason(StrEnum):
     # Set by the supplier (dispatch file) or by a channel; not offered to the seller.
     SUPPLIER_CANCELLED = "supplier_cancelled"
     CHANNEL_CANCELLED = "channel_cancelled"
+
+
+# A seller may give these when cancelling; the supplier's and the channel's are set by them.
+SELLER_CANCEL_REASONS = tuple(
+    r.value for r in CancelReason
+    if r not in (CancelReason.SUPPLIER_CANCELLED, CancelReason.CHANNEL_CANCELLED)
+)
+
+
+class ShippingServiceKind(StrEnum):
+    STANDARD = "standard"
+    STANDARD_TRACKED = "standard_tracked"
+    EXPEDITED = "expedited"
+
+
+class ChannelType(StrEnum):
+    FILE = "file"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+
+
+class ExportProtocol(StrEnum):
+    FTP = "ftp"
+    FTPS = "ftps"
+    SFTP = "sftp"
+    FILE = "file"
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+class TicketKind(StrEnum):
+    CANCEL_REQUEST = "cancel_request"
+    QUERY = "query"
+    RETURN = "return"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"

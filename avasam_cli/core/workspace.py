@@ -43,7 +43,7 @@ class Workspace:
         return UnitOfWork(self.engine, read_only=read_only)
 
     def now(self) -> datetime:
-        return clock.utcnow()
+        return clock.utcnow(self.settings.pinned_now)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -37,7 +37,9 @@ def test_duplicate_supplier_and_bad_rules_are_refused(cli: Cli, db_url: str) -> 
     assert bad.exit_code == 1
     assert bad.stderr == "Error: excluded postcode range 'KW17-15' runs backwards\n"
     service = cli("suppliers", "shipping", "OAKCO", "overnight", "--price", "1")
-    assert service.stderr.startswith("Error: shipping service 'overnight' must be one of")
+    assert service.exit_code == 2  # a usage error: SERVICE is a choice
+    assert ("Error: Invalid value for 'SERVICE': 'overnight' is not one of 'standard', "
+            "'standard_tracked', 'expedited'.") in service.stderr
     price = cli("suppliers", "shipping", "OAKCO", "standard", "--price", "abc")
     assert price.exit_code == 1
     assert price.stderr == "Error: price 'abc' is not a price; write pounds and pence like 12.34\n"

@@ -85,7 +85,7 @@ def test_json_format_and_dry_run(shop: Cli, tmp_path: Path) -> None:
     out = tmp_path / "outbox"
     out.mkdir()
     shop.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-            "--remote-dir", str(out), "--format", "json")
+            "--remote-dir", str(out), "--file-format", "json")
     before = snapshot(os.environ["AVASAM_DATABASE_URL"])
     dry = shop.ok("exports", "run", "oak", "--dry-run")
     orders = json.loads(dry.stdout)

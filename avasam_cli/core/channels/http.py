@@ -1,15 +1,14 @@
 """A small JSON-over-HTTPS client for channel APIs: timeouts on every request, retries
 with backoff for server errors and dropped connections, and 429 + Retry-After honoured.
 
-AVASAM_HTTP_TIMEOUT (seconds, default 30) and AVASAM_HTTP_BACKOFF (first retry delay in
-seconds, default 1, doubling) tune it. Messages never include request headers, which is
-where the channel secrets travel.
+The timeout (seconds per request) and backoff (first retry delay in seconds, doubling)
+come from the settings: AVASAM_HTTP_TIMEOUT and AVASAM_HTTP_BACKOFF. Messages never
+include request headers, which is where the channel secrets travel.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
@@ -32,9 +31,10 @@ class Response:
 
 
 class JsonHttp:
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.timeout = float(os.environ.get("AVASAM_HTTP_TIMEOUT") or 30)
-        self.backoff = float(os.environ.get("AVASAM_HTTP_BACKOFF") or 1)
+    def __init__(self, *, timeout: float, backoff: float,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.timeout = timeout
+        self.backoff = backoff
         self.sleep = sleep
 
     def get(self, url: str, headers: dict[str, str]) -> Response:

@@ -1,12 +1,13 @@
-"""Channel secrets come from environment variables or owner-only files, never the database."""
+"""Channel and export secrets come from environment variables (read through the settings
+module) or owner-only files, never the database."""
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 from pathlib import Path
 
+from avasam_cli.core.config import env_secret
 from avasam_cli.core.errors import InvalidInput
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -21,7 +22,7 @@ def check_env_name(name: str, flag: str, secret: str) -> None:
 
 def read_secret(env: str | None, path: str | None, what: str) -> str:
     if env:
-        value = os.environ.get(env, "")
+        value = env_secret(env)
         if not value:
             raise InvalidInput(f"{what}: environment variable {env} is not set")
         return value

@@ -20,11 +20,11 @@ _NEXT = re.compile(r'<([^>]+)>;\s*rel="?next"?')
 
 
 class Shopify:
-    def __init__(self, url: str, token: str, tz: ZoneInfo, http: JsonHttp | None = None) -> None:
+    def __init__(self, url: str, token: str, tz: ZoneInfo, http: JsonHttp) -> None:
         self.base = url.rstrip("/")
         self.token = token
         self.tz = tz
-        self.http = http or JsonHttp()
+        self.http = http
         self.problems: list[str] = []
 
     def batches(self, cursor: str | None, since: datetime | None) -> Iterator[Batch]:

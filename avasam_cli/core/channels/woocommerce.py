@@ -19,13 +19,13 @@ PAGE_SIZE = 100
 
 class WooCommerce:
     def __init__(
-        self, url: str, key: str, secret: str, tz: ZoneInfo, http: JsonHttp | None = None
+        self, url: str, key: str, secret: str, tz: ZoneInfo, http: JsonHttp
     ) -> None:
         self.base = url.rstrip("/")
         token = base64.b64encode(f"{key}:{secret}".encode()).decode()
         self.auth = {"Authorization": f"Basic {token}"}
         self.tz = tz
-        self.http = http or JsonHttp()
+        self.http = http
         self.problems: list[str] = []
 
     def batches(self, cursor: str | None, since: datetime | None) -> Iterator[Batch]:

@@ -13,9 +13,10 @@ from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, format_rate, parse_pence, parse_vat_rate
 from avasam_cli.core.postcodes import format_exclusions, parse_exclusions
+from avasam_cli.core.statuses import ShippingServiceKind
 from avasam_cli.core.workspace import Workspace
 
-SERVICES = ("standard", "standard_tracked", "expedited")
+SERVICES = tuple(ShippingServiceKind)
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 

@@ -17,9 +17,10 @@ from avasam_cli.core.channels.secrets import check_env_name, check_secret_file
 from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
 from avasam_cli.core.services.catalogue import SERVICES
+from avasam_cli.core.statuses import ChannelType
 from avasam_cli.core.workspace import Workspace
 
-TYPES = ("file", "shopify", "woocommerce")
+TYPES = tuple(ChannelType)
 MANUAL = "manual"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

@@ -73,7 +73,7 @@ def enabled_exports(ws: Workspace) -> list[str]:
 def test_export(ws: Workspace, name: str) -> Iterator[str]:
     with ws.uow(read_only=True) as uow:
         target = target_of(get_export(uow.session, name))
-    uploader = uploader_for(target)
+    uploader = uploader_for(target, timeout=ws.settings.export_timeout)
     try:
         yield from _remote(uploader.connect)
         _remote(uploader.check_writable)
@@ -113,7 +113,8 @@ def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
             return RunResult(name, "nothing_new")
         assert target is not None
         try:
-            _upload_with_retries(uploader_for(target), local, file_name)
+            _upload_with_retries(uploader_for(target, timeout=ws.settings.export_timeout),
+                                 local, file_name, ws.settings.export_backoff)
         except RemoteError as exc:
             _finish(ws, export_id, run_id, "failed", file_name, written, str(exc))
             return RunResult(name, "failed", file_name, len(written.order_ids), written.bytes,
@@ -188,8 +189,8 @@ def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path)
         return written
 
 
-def _upload_with_retries(uploader: Uploader, local: Path, name: str) -> None:
-    delay = float(os.environ.get("AVASAM_EXPORT_BACKOFF") or 2)
+def _upload_with_retries(uploader: Uploader, local: Path, name: str, backoff: float) -> None:
+    delay = backoff  # AVASAM_EXPORT_BACKOFF: seconds before the first retry, doubling
     for attempt in range(1, ATTEMPTS + 1):
         try:
             uploader.connect()

@@ -25,7 +25,8 @@ def fetch_key(ws: Workspace, name: str) -> tuple[str, Any]:
 
     target = _target(ws, name)
     try:
-        key = server_key(target.host or "", target.port or 22)
+        key = server_key(target.host or "", target.port or 22,
+                         timeout=ws.settings.export_timeout)
     except TransferError as exc:
         raise RemoteError(str(exc)) from None
     return f"{key.get_name()} {fingerprint(key)}", key

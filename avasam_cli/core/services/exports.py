@@ -21,10 +21,11 @@ from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import ExportTarget
 from avasam_cli.core.schedule import parse_schedule
 from avasam_cli.core.services.catalogue import get_supplier
+from avasam_cli.core.statuses import ExportProtocol, FileFormat
 from avasam_cli.core.transports import Target
 from avasam_cli.core.workspace import Workspace
 
-PROTOCOLS = ("ftp", "ftps", "sftp", "file")
+PROTOCOLS = tuple(ExportProtocol)
 DEFAULT_TEMPLATE = "orders-{supplier}-{timestamp}.csv"
 DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -183,8 +184,8 @@ def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bo
         render_filename(s.filename, supplier="S", export="E", moment=datetime.now(), run=1)
         export.filename_template = s.filename
     if s.format is not None:
-        if s.format not in ("csv", "json"):
-            raise InvalidInput("--format must be csv or json")
+        if s.format not in tuple(FileFormat):
+            raise InvalidInput("--file-format must be csv or json")
         export.format = s.format
     if s.schedule is not None:
         export.schedule = parse_schedule(s.schedule).text if s.schedule.strip() else None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput, NotFound
 from avasam_cli.core.models import Order, Product
+
+if TYPE_CHECKING:
+    from avasam_cli.core.workspace import Workspace
 
 _NUMBER = re.compile(r"^AV\d{7}$", re.IGNORECASE)
 
@@ -64,3 +68,17 @@ def lock_products(session: Session, order: Order) -> dict[int, Product]:
         .execution_options(populate_existing=True)
     ).all()
     return {p.id: p for p in products}
+
+
+def names_starting(ws: Workspace, kind: str, prefix: str, limit: int = 50) -> list[str]:
+    """Names of one kind starting with `prefix`, for shell completion."""
+    from avasam_cli.core.models import Channel, ExportTarget, Supplier
+    from avasam_cli.core.services.catalogue import escape_like
+
+    column = {"channel": Channel.name, "export": ExportTarget.name, "supplier": Supplier.code,
+              "order": Order.number}[kind]
+    query = select(column).where(column.like(escape_like(prefix) + "%", escape="\\"))
+    if kind == "channel":
+        query = query.where(Channel.removed_at.is_(None))
+    with ws.uow(read_only=True) as uow:
+        return [name for name in uow.session.scalars(query.order_by(column).limit(limit)) if name]

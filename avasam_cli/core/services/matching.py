@@ -7,8 +7,6 @@ LOCKED, so two runs at once share the work instead of doing it twice.
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +14,6 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.lifecycle import HoldReason, Status, check_transition, event_row
 from avasam_cli.core.models import (
     Base,
@@ -30,9 +27,7 @@ from avasam_cli.core.services.intake import LinkedProduct
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
 
-DEFAULT_WINDOW = "4d"
 CHUNK = 2000
-_WINDOW = re.compile(r"^(\d{1,5})([dhm])$")
 
 
 @dataclass
@@ -43,18 +38,8 @@ class MatchSummary:
     unmatched: int = 0
 
 
-def match_window() -> timedelta:
-    """AVASAM_MATCH_WINDOW: how long an unlinked order waits before it is `unmatched`."""
-    text = os.environ.get("AVASAM_MATCH_WINDOW") or DEFAULT_WINDOW
-    found = _WINDOW.match(text.strip().lower())
-    if not found:
-        raise InvalidInput(f"AVASAM_MATCH_WINDOW {text!r} must be like 4d, 12h or 30m")
-    unit = {"d": "days", "h": "hours", "m": "minutes"}[found.group(2)]
-    return timedelta(**{unit: int(found.group(1))})
-
-
 def match_waiting(ws: Workspace, *, include_unmatched: bool) -> MatchSummary:
-    window = match_window()
+    window = ws.settings.match_window  # AVASAM_MATCH_WINDOW, default 4 days
     statuses = [Status.MATCHING, *([Status.UNMATCHED] if include_unmatched else [])]
     with ws.uow(read_only=True) as uow:
         ids = list(uow.session.scalars(

@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.channels import Adapter, FileFormatError
 from avasam_cli.core.channels.secrets import read_secret
+from avasam_cli.core.config import Settings
 from avasam_cli.core.days import parse_day, start_of
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
 from avasam_cli.core.lifecycle import CancelReason, Status, check_direct_cancel, record_event
@@ -86,7 +86,7 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
     with ws.uow(read_only=True) as uow:
         channel = uow.session.scalars(select(Channel).where(Channel.name == name)).one()
         channel_id, cursor = channel.id, channel.cursor
-        adapter = build_adapter(channel.type, json.loads(channel.config), ws.timezone)
+        adapter = build_adapter(channel.type, json.loads(channel.config), ws.settings)
     start = start_of(parse_day(since, ws.timezone, ws.now()), ws.timezone) if since else None
     try:
         for batch in adapter.batches(cursor, start):
@@ -113,21 +113,25 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
         summary.problems += adapter.problems
 
 
-def build_adapter(kind: str, config: dict[str, str], tz: ZoneInfo) -> Adapter:
+def build_adapter(kind: str, config: dict[str, str], settings: Settings) -> Adapter:
+    tz = settings.timezone
     if kind == "file":
         from avasam_cli.core.channels.files import FileDrop
 
         return FileDrop(config["path"], tz)
+    from avasam_cli.core.channels.http import JsonHttp
+
+    http = JsonHttp(timeout=settings.http_timeout, backoff=settings.http_backoff)
     if kind == "shopify":
         from avasam_cli.core.channels.shopify import Shopify
 
         token = read_secret(config.get("token_env"), config.get("token_file"), "Shopify token")
-        return Shopify(config["url"], token, tz)
+        return Shopify(config["url"], token, tz, http)
     from avasam_cli.core.channels.woocommerce import WooCommerce
 
     key = read_secret(config.get("key_env"), None, "WooCommerce key")
     secret = read_secret(config.get("secret_env"), None, "WooCommerce secret")
-    return WooCommerce(config["url"], key, secret, tz)
+    return WooCommerce(config["url"], key, secret, tz, http)
 
 
 class Ingest:

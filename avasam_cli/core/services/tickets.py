@@ -17,9 +17,10 @@ from avasam_cli.core.lifecycle import Shipping, Status, display_id, record_event
 from avasam_cli.core.models import Order, Ticket, TicketMessage
 from avasam_cli.core.services.cancellation import cancel_locked, seller_reason
 from avasam_cli.core.services.lookup import find_order_id, lock_order
+from avasam_cli.core.statuses import TicketKind
 from avasam_cli.core.workspace import Workspace
 
-KINDS = ("cancel_request", "query", "return")
+KINDS = tuple(TicketKind)
 
 
 def raise_ticket(ws: Workspace, ident: str, message: str, kind: str) -> dict[str, Any]:

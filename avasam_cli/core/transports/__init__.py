@@ -64,7 +64,9 @@ def join(remote_dir: str, name: str) -> str:
     return posixpath.join(remote_dir or ".", name)
 
 
-def uploader_for(target: Target) -> Uploader:
+def uploader_for(target: Target, *, timeout: float) -> Uploader:
+    """The uploader of the target's protocol. `timeout`: seconds a connection or a reply may
+    take (AVASAM_EXPORT_TIMEOUT), so a stalled server fails the run instead of hanging it."""
     uploader: Uploader
     if target.protocol == "file":
         from avasam_cli.core.transports.local import LocalFolder
@@ -73,9 +75,9 @@ def uploader_for(target: Target) -> Uploader:
     elif target.protocol in ("ftp", "ftps"):
         from avasam_cli.core.transports.ftp import FtpUploader
 
-        uploader = FtpUploader(target)
+        uploader = FtpUploader(target, timeout=timeout)
     else:
         from avasam_cli.core.transports.sftp import SftpUploader
 
-        uploader = SftpUploader(target)
+        uploader = SftpUploader(target, timeout=timeout)
     return uploader

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import io
-import os
 import ssl
 from pathlib import Path
 from typing import BinaryIO
@@ -13,15 +12,12 @@ from typing import BinaryIO
 from avasam_cli.core.transports import Target, TransferError, reason, temporary_name
 
 
-# Seconds a connection or a reply may take: a stalled server fails the run (and is
-# retried) instead of hanging it. AVASAM_EXPORT_TIMEOUT overrides.
-def timeout() -> float:
-    return float(os.environ.get("AVASAM_EXPORT_TIMEOUT") or 30)
-
-
 class FtpUploader:
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, timeout: float) -> None:
         self.target = target
+        # Seconds a connection or a reply may take: a stalled server fails the run (and is
+        # retried) instead of hanging it.
+        self.timeout = timeout
         self.ftp: ftplib.FTP | None = None
 
     def connect(self) -> list[str]:
@@ -33,9 +29,9 @@ class FtpUploader:
                 if target.insecure_tls:
                     context.check_hostname = False
                     context.verify_mode = ssl.CERT_NONE
-                self.ftp = ftplib.FTP_TLS(context=context, timeout=timeout())
+                self.ftp = ftplib.FTP_TLS(context=context, timeout=self.timeout)
             else:
-                self.ftp = ftplib.FTP(timeout=timeout())
+                self.ftp = ftplib.FTP(timeout=self.timeout)
             self.ftp.connect(target.host or "", target.port or 21)
             steps.append(f"connected to {target.host}:{target.port or 21}")
             if isinstance(self.ftp, ftplib.FTP_TLS):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
 import socket
 from pathlib import Path
 
@@ -15,12 +14,6 @@ import paramiko
 
 from avasam_cli.core.transports import Target, TransferError, join, temporary_name
 from avasam_cli.core.transports import reason as _reason
-
-
-# Seconds a connection or a reply may take: a stalled server fails the run (and is
-# retried) instead of hanging it. AVASAM_EXPORT_TIMEOUT overrides.
-def timeout() -> float:
-    return float(os.environ.get("AVASAM_EXPORT_TIMEOUT") or 30)
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -36,9 +29,9 @@ def known_hosts_path(target: Target) -> Path:
     return Path(target.known_hosts or Path.home() / ".ssh" / "known_hosts").expanduser()
 
 
-def server_key(host: str, port: int) -> paramiko.PKey:
+def server_key(host: str, port: int, *, timeout: float) -> paramiko.PKey:
     """The key the server presents (for `exports trust`), without logging in."""
-    transport = _transport(host, port)
+    transport = _transport(host, port, timeout)
     try:
         return transport.get_remote_server_key()
     finally:
@@ -58,15 +51,18 @@ def trust(target: Target, key: paramiko.PKey) -> Path:
 
 
 class SftpUploader:
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, timeout: float) -> None:
         self.target = target
+        # Seconds a connection or a reply may take: a stalled server fails the run (and is
+        # retried) instead of hanging it.
+        self.timeout = timeout
         self.transport: paramiko.Transport | None = None
         self.sftp: paramiko.SFTPClient | None = None
 
     def connect(self) -> list[str]:
         target = self.target
         host, port = target.host or "", target.port or 22
-        self.transport = _transport(host, port)
+        self.transport = _transport(host, port, self.timeout)
         steps = [f"connected to {host}:{port}"]
         key = self.transport.get_remote_server_key()
         self._verify(key, host, port)
@@ -85,8 +81,8 @@ class SftpUploader:
         steps.append(f"logged in as {target.username}")
         try:
             # Our own channel, so the timeout covers the SFTP handshake too.
-            channel = self.transport.open_session(timeout=timeout())
-            channel.settimeout(timeout())
+            channel = self.transport.open_session(timeout=self.timeout)
+            channel.settimeout(self.timeout)
             channel.invoke_subsystem("sftp")
             self.sftp = paramiko.SFTPClient(channel)
             self.sftp.stat(target.remote_dir or ".")
@@ -168,15 +164,15 @@ class SftpUploader:
         return self.sftp
 
 
-def _transport(host: str, port: int) -> paramiko.Transport:
+def _transport(host: str, port: int, timeout: float) -> paramiko.Transport:
     try:
-        sock = socket.create_connection((host, port), timeout=timeout())
+        sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         raise TransferError(f"cannot reach {host}:{port}: {_reason(exc)}",
                             transient=True) from None
     transport = paramiko.Transport(sock)
     try:
-        transport.start_client(timeout=timeout())
+        transport.start_client(timeout=timeout)
     except (paramiko.SSHException, OSError, EOFError) as exc:
         transport.close()
         raise TransferError(f"SSH with {host}:{port} failed: {exc}", transient=True) from None
