@@ -72,3 +72,8 @@ FileFormatOption = Annotated[str | None, typer.Option(
     "--file-format", help="The file's format.", click_type=_choice(tuple(FileFormat)))]
 TicketKindOption = Annotated[str, typer.Option(
     help="What the ticket is about.", click_type=_choice(tuple(TicketKind)))]
+SinceOption = Annotated[str | None, typer.Option(
+    help="Since a day (2026-11-01, today, yesterday) or a span back from now (12h, 7d, 2w, 3mo); "
+    "days are in the business timezone.")]
+# --limit means the same everywhere: at most N rows, 0 for no limit.
+LimitOption = Annotated[int, typer.Option(min=0, help="At most N rows; 0 for all.")]

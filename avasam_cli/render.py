@@ -64,6 +64,16 @@ def render_rows(
     return _json(all_rows, keys, tz, out, lines=fmt == Format.jsonl)
 
 
+def render_changed(rows: list[dict[str, Any]], fmt: Format, tz: tzinfo,
+                   out: TextIO | None = None) -> None:
+    """Orders a command has just changed, on stdout: a table for people; for JSON the object
+    itself when there is one (`-f json | jq .number`), an array when there are several."""
+    if fmt == Format.json and len(rows) == 1:
+        render_record(rows[0], fmt, tz, out)
+    elif rows:
+        render_rows(rows, fmt, tz, out=out)
+
+
 def render_record(
     record: dict[str, Any], fmt: Format, tz: tzinfo, out: TextIO | None = None
 ) -> None:
@@ -142,6 +152,10 @@ def _cell(value: Any, tz: tzinfo) -> str:
         return "yes" if value else "no"
     if isinstance(value, datetime):
         return local_time(value, tz).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dict):  # counts by name, in one cell: "paid=3, held=1"
+        return ", ".join(f"{k}={_cell(v, tz)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_cell(v, tz) for v in value)
     return str(value)
 
 

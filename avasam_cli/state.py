@@ -6,6 +6,7 @@ never imports SQLAlchemy.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,17 @@ def workspace(ctx: typer.Context, *, check_schema: bool = True) -> Workspace:
 def say(message: str) -> None:
     """A message for the person (stderr), so stdout stays clean for pipes."""
     typer.echo(message, err=True)
+
+
+def on_terminal(ctx: typer.Context) -> bool:
+    """A person is watching stderr: progress bars and hints are for them, never for cron
+    (`--cron`) or a pipe."""
+    return not quiet(ctx) and not _in_cron(ctx) and sys.stderr.isatty()
+
+
+def _in_cron(ctx: typer.Context) -> bool:
+    state = ctx.find_object(CliState)
+    return bool(state and state.cron)
 
 
 def quiet(ctx: typer.Context) -> bool:

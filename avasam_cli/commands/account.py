@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from avasam_cli.params import LimitOption
 from avasam_cli.render import Format, FormatOption, render_rows
 from avasam_cli.state import say, workspace
 
@@ -45,7 +46,7 @@ def balance(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 @app.command("ledger")
 def ledger(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(help="The newest N entries; 0 for all.")] = 50,
+    limit: LimitOption = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the ledger (top-ups, payments, refunds), oldest first.

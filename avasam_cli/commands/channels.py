@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from avasam_cli.params import ChannelArg, ChannelTypeOption, ServiceArg, complete_names
+from avasam_cli.params import (
+    ChannelArg,
+    ChannelTypeOption,
+    ServiceArg,
+    SinceOption,
+    complete_names,
+)
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -143,8 +149,7 @@ def pull(
     names: Annotated[list[str] | None, typer.Argument(
         help="Channels to pull.", autocompletion=complete_names("channel"))] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every enabled channel.")] = False,
-    since: Annotated[str | None, typer.Option(
-        help="Re-read API orders changed since this day (2026-11-01, yesterday).")] = None,
+    since: SinceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Pull new and changed orders from channels; safe to run again at any time.

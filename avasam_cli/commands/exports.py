@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from avasam_cli.params import ExportArg, FileFormatOption, ProtocolOption, complete_names
+from avasam_cli.params import (
+    ExportArg,
+    FileFormatOption,
+    LimitOption,
+    ProtocolOption,
+    complete_names,
+)
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -252,7 +258,7 @@ def run(
 def history(
     ctx: typer.Context,
     name: ExportArg,
-    limit: Annotated[int, typer.Option(help="The newest N runs; 0 for all.")] = 20,
+    limit: LimitOption = 20,
     fmt: FormatOption = Format.table,
 ) -> None:
     """An export's runs, newest first: when, outcome, file, orders, bytes, sha256, error.

@@ -5,14 +5,31 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from avasam_cli.core.statuses import Payment, Shipping, Status
-from avasam_cli.params import CancelReasonOption, OrderArg, ServiceOption, complete_names
-from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
-from avasam_cli.state import job, quiet, say, workspace
+from avasam_cli.params import (
+    CancelReasonOption,
+    LimitOption,
+    OrderArg,
+    ServiceOption,
+    SinceOption,
+    complete_names,
+)
+from avasam_cli.render import (
+    Format,
+    FormatOption,
+    RecordFormatOption,
+    render_changed,
+    render_record,
+    render_rows,
+)
+from avasam_cli.state import job, on_terminal, quiet, say, workspace
+
+if TYPE_CHECKING:
+    from avasam_cli.core.workspace import Workspace
 
 app = typer.Typer(help="Orders: add, process, find, follow, dispatch, cancel.",
                   no_args_is_help=True)
@@ -38,6 +55,7 @@ def add(
     from_file: Annotated[
         Path | None, typer.Option(help="A JSON object with the same fields (items as a list).")
     ] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Key in an order by hand; it is invoiced, paid and passed to the supplier at once.
 
@@ -62,6 +80,16 @@ def add(
     for outcome in outcomes:
         label = outcome.number or "QUEUE"
         say(f"Order {label} (id {outcome.order_id}, total {outcome.total} GBP): {outcome.detail}.")
+    _print_changed(ws, [o.order_id for o in outcomes], fmt)
+
+
+def _print_changed(ws: Workspace, order_ids: list[int], fmt: Format) -> None:
+    from avasam_cli.core.services.order_views import SUMMARY_COLUMNS, order_summaries
+
+    rows = order_summaries(ws, order_ids)
+    if fmt == Format.table:  # the columns a person reads; scripts get every field
+        rows = [{k: row[k] for k in SUMMARY_COLUMNS if k != "currency"} for row in rows]
+    render_changed(rows, fmt, ws.timezone)
 
 
 @app.command("process")
@@ -122,6 +150,7 @@ def dispatch(
     order: OrderArg,
     tracking: Annotated[str, typer.Option(help="Tracking number.")],
     carrier: Annotated[str | None, typer.Option(help="Carrier, e.g. Royal Mail.")] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Mark an open order dispatched with its tracking number.
 
@@ -130,11 +159,12 @@ def dispatch(
     from avasam_cli.core.services.dispatch import dispatch_order
 
     ws = workspace(ctx)
-    outcome = dispatch_order(ws, order, tracking, carrier)
+    order_id, outcome = dispatch_order(ws, order, tracking, carrier)
     if outcome == "unchanged":
         say(f"Order {order} was already dispatched with tracking {tracking}.")
     else:
         say(f"Order {order} dispatched with tracking {tracking}.")
+    _print_changed(ws, [order_id], fmt)
 
 
 @app.command("audit")
@@ -183,13 +213,12 @@ def list_(
     from_: Annotated[str | None, typer.Option("--from", help="Placed on or after this day.")]
     = None,
     to: Annotated[str | None, typer.Option(help="Placed on or before this day.")] = None,
-    since: Annotated[str | None, typer.Option(help="Placed in the last N days, e.g. 7d.")]
-    = None,
+    since: SinceOption = None,
     sort: Annotated[SortChoice, typer.Option(help="Sort order; '-' for descending.")]
     = SortChoice.newest,
-    limit: Annotated[int, typer.Option(min=1, help="At most N orders.")] = 50,
+    limit: LimitOption = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip the first N orders.")] = 0,
-    all_: Annotated[bool, typer.Option("--all", help="Every matching order (no limit).")]
+    all_: Annotated[bool, typer.Option("--all", help="Every matching order (as --limit 0).")]
     = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
     fmt: FormatOption = Format.table,
@@ -208,7 +237,7 @@ def list_(
         payment=payment.value if payment else None,
         shipping=shipping.value if shipping else None, channel=channel, supplier=supplier,
         placed_from=start, placed_to=end, sort=sort.value,
-        limit=None if all_ else limit, offset=offset,
+        limit=None if all_ or limit == 0 else limit, offset=offset,
     )
     if count:
         typer.echo(count_orders(ws, query))
@@ -216,8 +245,13 @@ def list_(
     rows = list_orders(ws, query)
     if fmt == Format.table:
         rows = ({**row, "notes": "*" if row["has_notes"] else ""} for row in rows)
-    render_rows(rows, fmt, ws.timezone, columns=LIST_TABLE if fmt == Format.table else None,
-                empty_message="No orders match.")
+    shown = render_rows(rows, fmt, ws.timezone,
+                        columns=LIST_TABLE if fmt == Format.table else None,
+                        empty_message="No orders match.")
+    if query.limit is not None and shown == query.limit and on_terminal(ctx):
+        total = count_orders(ws, query)
+        if total > offset + shown:
+            say(f"Showing {shown:,} of {total:,} orders; --all for every one.")
 
 
 @app.command("cancel")
@@ -229,6 +263,7 @@ def cancel(
     note: Annotated[str | None, typer.Option(help="Why, in your words.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
     = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Cancel orders the supplier has not received yet; paid ones are refunded.
 
@@ -242,13 +277,15 @@ def cancel(
     if not yes and _interactive():
         typer.confirm(f"Cancel {len(orders)} order(s) ({reason})?", abort=True, err=True)
     ws = workspace(ctx)
-    failed = 0
+    failed, cancelled = 0, []
     for result in cancel_orders(ws, orders, reason, note):
-        if result.ok:
+        if result.ok and result.order_id is not None:
             say(f"Cancelled: {result.message}.")
+            cancelled.append(result.order_id)
         else:
             failed += 1
             say(f"Error: {result.ident}: {result.message}")
+    _print_changed(ws, cancelled, fmt)
     if failed:
         raise typer.Exit(1)
 

@@ -1,5 +1,10 @@
-"""Days that people type (`2026-11-28`, `today`, `yesterday`, `7d`), in the business
-timezone, turned into UTC instants for queries."""
+"""Days and spans that people type (`2026-11-28`, `today`, `yesterday`, `7d`, `12h`, `3mo`),
+in the business timezone, turned into UTC instants for queries.
+
+`--since` means the same in every command: a day (from its first instant) or a span back
+from now. Months are calendar months (dateutil's relativedelta: 3mo before 31 May is 28 Feb),
+which a fixed number of days cannot say.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.errors import InvalidInput
 
-_SPAN = re.compile(r"^(\d{1,4})d$")
+_SPAN = re.compile(r"^([0-9]{1,5})(h|d|w|mo)$")
+_MAX_SPAN = timedelta(days=366 * 30)
+_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "mo": 31}
 
 
 def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date:
@@ -32,12 +39,27 @@ def start_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz)
 
 
-def parse_span(text: str) -> timedelta:
-    """'7d' -> 7 days."""
+def parse_since(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """The instant `--since TEXT` starts at: a day's first instant, or now minus a span."""
+    from dateutil.relativedelta import relativedelta
+
     match = _SPAN.match(text.strip().lower())
     if not match:
-        raise InvalidInput(f"{text!r} is not a number of days; write it like 7d")
-    return timedelta(days=int(match.group(1)))
+        try:
+            return start_of(parse_day(text, tz, now), tz)
+        except InvalidInput:
+            raise InvalidInput(f"--since {text!r} is neither a day nor a span; write it like "
+                               "2026-11-01, yesterday, 12h, 7d, 2w or 3mo") from None
+    count, unit = int(match.group(1)), match.group(2)
+    if count * _UNIT_DAYS[unit] > _MAX_SPAN.days:  # before any date arithmetic can overflow
+        raise InvalidInput(f"--since {text!r} reaches back more than 30 years")
+    if unit == "h":  # hours are elapsed time, even across a clock change
+        return now - timedelta(hours=count)
+    # days, weeks and months are on the calendar: 7d before 09:00 is 09:00, whatever the clock
+    span = {"d": relativedelta(days=count), "w": relativedelta(weeks=count),
+            "mo": relativedelta(months=count)}[unit]
+    start: datetime = now.astimezone(tz) - span
+    return start
 
 
 def day_window(
@@ -58,7 +80,7 @@ def day_window(
         day = parse_day(on, tz, now)
         return start_of(day, tz), start_of(day + timedelta(days=1), tz)
     if since:
-        return now - parse_span(since), None
+        return parse_since(since, tz, now), None
     start = start_of(parse_day(from_, tz, now), tz) if from_ else None
     end = start_of(parse_day(to, tz, now) + timedelta(days=1), tz) if to else None
     if start and end and end <= start:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -73,11 +74,17 @@ def test_status_reports_jobs_balance_and_attention(cli: Cli, db_url: str, tmp_pa
 
     report = json.loads(run.stdout)
     assert report["balance"] == "60.00"
-    assert report["attention"]["held_by_reason"] == "excluded_postcode=1"
+    assert report["attention"]["held_by_reason"] == {"excluded_postcode": 1}
+    assert report["attention"]["held_orders"] == 1
+    assert report["attention"]["failed_exports"] == []
     assert report["attention"]["queued_with_failed_payment"] == 1
     assert report["attention"]["open_tickets"] == 1
     process = next(j for j in report["jobs"] if j["job"] == "process")
-    assert process["outcome"] == "ok" and process["counts"] == "paid=0, held=1, unpaid=1"
+    assert process["outcome"] == "ok"
+    assert process["counts"] == {"paid": 0, "held": 1, "unpaid": 1}
+    table = cli("status").stdout
+    assert "paid=0, held=1, unpaid=1" in table
+    assert re.search(r"^attention.held_by_reason +excluded_postcode=1$", table, re.M)
     assert next(j for j in report["jobs"] if j["job"] == "pull")["outcome"] == "never run"
 
 

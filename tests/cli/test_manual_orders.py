@@ -174,3 +174,31 @@ def test_ambiguous_and_unknown_order_identifiers(cli: Cli, db_url: str, tmp_path
     missing = cli("orders", "show", "AV9999999")
     assert missing.stderr == ("Error: no order 'AV9999999' (tried order number, id and reference); "
                               "find it with `avasam orders list --search`\n")
+
+
+def test_changing_commands_print_the_order_for_scripts(cli: Cli, db_url: str, tmp_path: Path) -> None:
+    set_up_catalogue(cli, tmp_path)
+    added = add_order(cli, "-f", "json", reference="S1")
+    assert added.exit_code == 0
+    order = json.loads(added.stdout)
+    assert order["number"] == "AV0000001" and order["reference"] == "S1"
+    assert (order["status"], order["payment_status"], order["shipping_status"]) == (
+        "open", "paid", "unshipped")
+    # 2 x 35.50 + 20% VAT = 85.20, standard shipping 4.99 + 20% VAT = 5.99
+    assert order["total"] == "91.19" and order["currency"] == "GBP"
+    assert added.stderr.startswith("Order AV0000001 (id 1, total 91.19 GBP)")
+    dispatched = json.loads(cli.ok("orders", "dispatch", "S1", "--tracking", "RM1", "-f",
+                                   "json").stdout)
+    assert dispatched["status"] == "dispatched" and dispatched["tracking_number"] == "RM1"
+    add_order(cli, reference="S2")
+    add_order(cli, reference="S3")
+    cancelled = json.loads(cli.ok("orders", "cancel", "S2", "S3", "--reason", "price_error",
+                                  "-f", "json").stdout)
+    assert [(o["reference"], o["status"], o["payment_status"]) for o in cancelled] == [
+        ("S2", "cancelled", "refunded"), ("S3", "cancelled", "refunded")]
+    table = cli.ok("orders", "dispatch", "S1", "--tracking", "RM1").stdout.splitlines()
+    assert table[0].split() == ["id", "number", "reference", "supplier", "status",
+                                "payment_status", "shipping_status", "hold_reason",
+                                "cancel_reason", "tracking_number", "total"]
+    assert table[2].split() == ["1", "AV0000001", "S1", "OAKCO", "dispatched", "paid",
+                                "shipped", "RM1", "91.19"]

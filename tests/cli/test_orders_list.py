@@ -108,7 +108,8 @@ def test_formats(desk: Cli) -> None:
 def test_bad_filters_are_clear_errors(desk: Cli) -> None:
     for args, message in [
         (["--date", "31/03/2026"], "Error: day '31/03/2026' is not a date; write it like 2026-11-28, today or yesterday\n"),
-        (["--since", "week"], "Error: 'week' is not a number of days; write it like 7d\n"),
+        (["--since", "week"], "Error: --since 'week' is neither a day nor a span; write it like 2026-11-01, yesterday, 12h, 7d, 2w or 3mo\n"),
+        (["--since", "99999mo"], "Error: --since '99999mo' reaches back more than 30 years\n"),
         (["--from", "2026-04-05", "--to", "2026-04-01"], "Error: --from is after --to\n"),
         (["--supplier", "NOPE"], "Error: no supplier 'NOPE'; see `avasam suppliers list`\n"),
         (["--date", "today", "--since", "2d"], "Error: --date cannot be combined with --from, --to or --since\n"),
@@ -117,3 +118,31 @@ def test_bad_filters_are_clear_errors(desk: Cli) -> None:
         assert (run.exit_code, run.stderr) == (1, message)
     usage = desk("orders", "list", "--status", "lost")
     assert usage.exit_code == 2
+
+
+def test_since_takes_a_day_or_a_span(desk: Cli) -> None:
+    # Now is 2026-04-12 10:00 BST; R4 was placed 2026-04-10 10:00 BST.
+    assert refs(desk, "--since", "2026-04-10") == ["R4"]
+    assert refs(desk, "--since", "2026-04-11") == []
+    assert refs(desk, "--since", "48h") == ["R4"]
+    assert refs(desk, "--since", "47h") == []
+    assert refs(desk, "--since", "1w") == ["R4"]
+    assert refs(desk, "--since", "2w") == ["R4", "R3", "R1", "R2"]
+    assert refs(desk, "--since", "1mo") == ["R4", "R3", "R1", "R2"]
+
+
+def test_limit_zero_means_every_order(desk: Cli) -> None:
+    assert refs(desk, "--limit", "0") == ["R4", "R3", "R1", "R2"]
+    bad = desk("orders", "list", "--limit", "-1")
+    assert bad.exit_code == 2
+
+
+def test_a_list_cut_short_says_so_on_a_terminal(desk: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    piped = desk.ok("orders", "list", "--limit", "2")
+    assert piped.stderr == ""  # a pipe or a script gets no hint
+    monkeypatch.setattr("avasam_cli.commands.orders.on_terminal", lambda ctx: True)
+    cut = desk.ok("orders", "list", "--limit", "2")
+    assert cut.stderr == "Showing 2 of 4 orders; --all for every one.\n"
+    assert len(cut.stdout.splitlines()) == 4  # header, rule, two orders
+    assert desk.ok("orders", "list", "--limit", "4").stderr == ""
+    assert desk.ok("orders", "list", "--limit", "2", "--offset", "2").stderr == ""

@@ -78,6 +78,7 @@ class CancelResult:
     ident: str
     ok: bool
     message: str
+    order_id: int | None = None
 
 
 def seller_reason(reason: str, note: str | None) -> CancelReason:
@@ -97,14 +98,16 @@ def cancel_orders(
     cause = seller_reason(reason, note)
     for ident in idents:
         try:
-            message = _cancel_one(ws, ident, cause, note)
+            order_id, message = _cancel_one(ws, ident, cause, note)
         except AvasamError as exc:
             yield CancelResult(ident, False, str(exc))
         else:
-            yield CancelResult(ident, True, message)
+            yield CancelResult(ident, True, message, order_id)
 
 
-def _cancel_one(ws: Workspace, ident: str, reason: CancelReason, note: str | None) -> str:
+def _cancel_one(
+    ws: Workspace, ident: str, reason: CancelReason, note: str | None
+) -> tuple[int, str]:
     with ws.uow() as uow:
         order = lock_order(uow.session, find_order_id(uow.session, ident))
         check_direct_cancel(order)
@@ -112,4 +115,4 @@ def _cancel_one(ws: Workspace, ident: str, reason: CancelReason, note: str | Non
         cancel_locked(uow.session, order, reason, actor=ws.actor, at=ws.now(), note=note)
         uow.commit()
     refunded = f"; refunded {format_pence(refund)} GBP to the balance" if refund else ""
-    return f"order {display_id(order)} cancelled ({reason}){refunded}"
+    return order.id, f"order {display_id(order)} cancelled ({reason}){refunded}"

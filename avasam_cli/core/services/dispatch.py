@@ -39,13 +39,16 @@ class RowResult:
     detail: str
 
 
-def dispatch_order(ws: Workspace, ident: str, tracking: str, carrier: str | None) -> str:
-    """Mark one order dispatched; returns what happened ('dispatched' or 'unchanged')."""
+def dispatch_order(
+    ws: Workspace, ident: str, tracking: str, carrier: str | None
+) -> tuple[int, str]:
+    """Mark one order dispatched; returns its id and what happened ('dispatched' or
+    'unchanged')."""
     with ws.uow() as uow:
         order = lock_order(uow.session, find_order_id(uow.session, ident))
         outcome = dispatch_locked(uow.session, order, tracking, carrier, ws.actor, ws.now())
         uow.commit()
-        return outcome
+        return order.id, outcome
 
 
 def dispatch_locked(

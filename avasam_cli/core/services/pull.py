@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.channels import Adapter, FileFormatError
 from avasam_cli.core.channels.secrets import read_secret
 from avasam_cli.core.config import Settings
-from avasam_cli.core.days import parse_day, start_of
+from avasam_cli.core.days import parse_since
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
 from avasam_cli.core.lifecycle import CancelReason, Status, check_direct_cancel, record_event
 from avasam_cli.core.models import Channel, Order, SourceOrder
@@ -87,7 +87,7 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
         channel = uow.session.scalars(select(Channel).where(Channel.name == name)).one()
         channel_id, cursor = channel.id, channel.cursor
         adapter = build_adapter(channel.type, json.loads(channel.config), ws.settings)
-    start = start_of(parse_day(since, ws.timezone, ws.now()), ws.timezone) if since else None
+    start = parse_since(since, ws.timezone, ws.now()) if since else None
     try:
         for batch in adapter.batches(cursor, start):
             try:

@@ -16,6 +16,8 @@ from avasam_cli.core.workspace import Workspace
 
 
 def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
+    """Counts are numbers, lists are lists: `status --format json` is for monitors. Open
+    orders paid more than `stale_days` ago and not dispatched count as stale."""
     now = ws.now()
     with ws.uow(read_only=True) as uow:
         session = uow.session
@@ -30,7 +32,7 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
                                   .order_by(JobRun.id.desc()).limit(1)).first()
             jobs.append({"job": name, "last_run": run.started_at if run else None,
                          "outcome": run.outcome if run else "never run",
-                         "counts": _counts(run.summary) if run else ""})
+                         "counts": json.loads(run.summary) if run and run.summary else {}})
         held = {reason: n for reason, n in session.execute(
             select(Order.hold_reason, func.count()).where(Order.status == Status.HELD)
             .group_by(Order.hold_reason).order_by(Order.hold_reason))}
@@ -45,24 +47,17 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         attention = {
             "unmatched_orders": count(Order.status == Status.UNMATCHED),
             "held_orders": sum(held.values()),
-            "held_by_reason": ", ".join(f"{k}={v}" for k, v in held.items()) or None,
+            "held_by_reason": held,
             "queued_with_failed_payment": count(Order.status == Status.QUEUE,
                                                 Order.payment_error.is_not(None)),
-            "failed_exports": ", ".join(failed_exports) or None,
+            "failed_exports": failed_exports,
             "open_tickets": int(session.scalar(select(func.count()).select_from(Ticket).where(
                 Ticket.status == "open")) or 0),
-            f"open_over_{stale_days}_days": count(
+            "stale_open_orders": count(
                 Order.status == Status.OPEN, Order.payment_status == Payment.PAID,
                 Order.paid_at < now - timedelta(days=stale_days)),
         }
         balance = session.get_one(Account, 1).balance_pence
     needs = any(v for k, v in attention.items() if k != "held_by_reason")
-    return {"balance": format_pence(balance), "currency": "GBP", "jobs": jobs,
-            "attention": attention, "needs_attention": needs}
-
-
-def _counts(summary: str | None) -> str:
-    if not summary:
-        return ""
-    data = json.loads(summary)
-    return ", ".join(f"{k}={v}" for k, v in data.items())
+    return {"balance": format_pence(balance), "currency": "GBP", "stale_days": stale_days,
+            "jobs": jobs, "attention": attention, "needs_attention": needs}
