@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,11 +13,12 @@ from avasam_cli.params import (
     SinceOption,
     complete_names,
 )
+from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
 if TYPE_CHECKING:
-    from avasam_cli.core.services.pull import PullSummary
+    pass
 
 app = typer.Typer(help="Sales channels (file drops, Shopify, WooCommerce) and pulls.",
                   no_args_is_help=True)
@@ -165,10 +164,8 @@ def pull(
     with job(ctx, "pull") as current:
         summaries = []
         for name in channels_to_pull(ws, names or [], all_):
-            show = None if quiet(ctx) else _progress(name)
-            summaries.append(pull_channel(ws, name, since, show))
-            if show is not None:
-                sys.stderr.write("\n")
+            with progress(ctx, f"orders read from {name}") as shown:
+                summaries.append(pull_channel(ws, name, since, shown))
         rows = [{"channel": s.channel, "new": s.new, "updated": s.updated, "skipped": s.skipped,
                  "matched": s.matched, "waiting_for_match": s.waiting, "held": s.held,
                  "result": "failed" if s.error else "ok"} for s in summaries]
@@ -188,14 +185,3 @@ def pull(
             current.failed = True
             raise typer.Exit(1)
 
-
-def _progress(name: str) -> Callable[[PullSummary], None] | None:
-    """A counter on a terminal; silent under cron and in pipes."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(summary: PullSummary) -> None:
-        sys.stderr.write(f"\r{name}: {summary.seen} orders read ")
-        sys.stderr.flush()
-
-    return show

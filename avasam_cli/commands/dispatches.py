@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from avasam_cli.progress import progress
 from avasam_cli.state import say, workspace
 
 app = typer.Typer(help="Dispatch confirmations from suppliers.", no_args_is_help=True)
@@ -29,7 +30,9 @@ def import_(
 
     ws = workspace(ctx)
     counts = {"dispatched": 0, "cancelled": 0, "unchanged": 0, "error": 0}
-    for result in import_dispatches(ws, file):
+    with progress(ctx, f"rows read from {file.name}") as shown:
+        results = list(import_dispatches(ws, file, shown))
+    for result in results:
         counts[result.outcome] += 1
         if result.outcome == "error":
             say(f"Error: line {result.line} ({result.order or 'no order number'}): "

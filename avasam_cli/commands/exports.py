@@ -14,6 +14,7 @@ from avasam_cli.params import (
     ProtocolOption,
     complete_names,
 )
+from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
 
@@ -235,8 +236,11 @@ def run(
             chosen += exports_due(ws)
         if all_:
             chosen += enabled_exports(ws)
-        results = [run_export(ws, name, dry_run=dry_run, output=output)
-                   for name in dict.fromkeys(chosen)]
+        results = []
+        for name in dict.fromkeys(chosen):
+            with progress(ctx, f"order lines written for {name}") as shown:
+                results.append(run_export(ws, name, dry_run=dry_run, output=output,
+                                          progress=shown))
         failed = [r for r in results if r.outcome == "failed"]
         current.summary = {"sent": sum(r.outcome == "ok" for r in results),
                            "orders": sum(r.orders for r in results), "failed": len(failed)}

@@ -18,6 +18,7 @@ from avasam_cli.params import (
     SinceOption,
     complete_names,
 )
+from avasam_cli.progress import progress
 from avasam_cli.render import (
     Format,
     FormatOption,
@@ -29,6 +30,7 @@ from avasam_cli.render import (
 from avasam_cli.state import job, on_terminal, quiet, say, workspace
 
 if TYPE_CHECKING:
+    from avasam_cli.core.services.processing import Outcome
     from avasam_cli.core.workspace import Workspace
 
 app = typer.Typer(help="Orders: add, process, find, follow, dispatch, cancel.",
@@ -101,8 +103,6 @@ def process(ctx: typer.Context, fmt: RecordFormatOption = Format.table) -> None:
 
     Example: avasam orders process
     """
-    from avasam_cli.core.services.processing import process_pending
-
     ws = workspace(ctx)
     with job(ctx, "process") as current:
         rows = [
@@ -115,7 +115,7 @@ def process(ctx: typer.Context, fmt: RecordFormatOption = Format.table) -> None:
                 "total": o.total,
                 "result": o.detail,
             }
-            for o in process_pending(ws)
+            for o in _processed(ctx, ws)
         ]
         current.summary = {
             "paid": sum(r["payment"] == "paid" for r in rows),
@@ -126,6 +126,13 @@ def process(ctx: typer.Context, fmt: RecordFormatOption = Format.table) -> None:
             count = render_rows(rows, fmt, ws.timezone, empty_message="No orders to process.")
             if count:
                 say(f"Processed {count} order(s).")
+
+
+def _processed(ctx: typer.Context, ws: Workspace) -> list[Outcome]:
+    from avasam_cli.core.services.processing import process_pending
+
+    with progress(ctx, "orders processed") as shown:
+        return list(process_pending(ws, shown))
 
 
 @app.command("show")
@@ -328,7 +335,8 @@ def match(
 
     ws = workspace(ctx)
     with job(ctx, "match") as current:
-        summary = match_waiting(ws, include_unmatched=include_unmatched)
+        with progress(ctx, "orders matched") as shown:
+            summary = match_waiting(ws, include_unmatched=include_unmatched, progress=shown)
         current.summary = {"matched": summary.matched, "held": summary.held,
                            "waiting": summary.waiting, "unmatched": summary.unmatched}
         if not quiet(ctx):

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from avasam_cli.params import SkuArg
+from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
@@ -32,7 +33,8 @@ def import_(
     from avasam_cli.core.services.product_import import import_products
 
     ws = workspace(ctx)
-    report = import_products(ws, file, supplier, skip_invalid=skip_invalid)
+    with progress(ctx, f"rows read from {file.name}") as shown:
+        report = import_products(ws, file, supplier, skip_invalid=skip_invalid, progress=shown)
     for problem in report.problems:
         say(f"  skipped {problem}")
     say(f"Imported {report.created} new and updated {report.updated} product(s)"

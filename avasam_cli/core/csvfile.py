@@ -9,13 +9,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from avasam_cli.core.errors import InvalidInput
+from avasam_cli.core.progress import SILENT, Progress, counted
 
 Row = dict[str, str]
 
 
 @contextmanager
-def open_csv(path: Path, required: list[str]) -> Iterator[Iterator[tuple[int, Row]]]:
-    """Yields (line number, row) pairs; header names are matched ignoring case and spaces."""
+def open_csv(path: Path, required: list[str],
+             progress: Progress = SILENT) -> Iterator[Iterator[tuple[int, Row]]]:
+    """Yields (line number, row) pairs; header names are matched ignoring case and spaces.
+    `progress` counts rows against the file's lines (counted first only when watched)."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except FileNotFoundError:
@@ -40,7 +43,9 @@ def open_csv(path: Path, required: list[str]) -> Iterator[Iterator[tuple[int, Ro
                 f"the header needs: {', '.join(required)}"
             )
         columns = {column: names[_key(column)] for column in required}
-        yield _rows(reader, columns, path)
+        if progress is not SILENT:
+            progress.start(max(_count_lines(path) - 1, 0))
+        yield counted(_rows(reader, columns, path), progress)
 
 
 def _rows(
@@ -61,6 +66,15 @@ def _rows(
             column: values[index].strip() if index < len(values) else ""
             for column, index in columns.items()
         }
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in the file, for a progress total (a quoted newline makes it an overestimate)."""
+    count = 0
+    with path.open("rb") as raw:
+        while chunk := raw.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count
 
 
 def _key(name: str) -> str:

@@ -24,6 +24,7 @@ from avasam_cli.core.lifecycle import (
     transition,
 )
 from avasam_cli.core.models import Order
+from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.lookup import find_order_id, lock_order
 from avasam_cli.core.workspace import Workspace
@@ -75,8 +76,9 @@ def dispatch_locked(
     return "dispatched"
 
 
-def import_dispatches(ws: Workspace, path: Path) -> Iterator[RowResult]:
-    with open_csv(path, COLUMNS) as rows:
+def import_dispatches(ws: Workspace, path: Path,
+                      progress: Progress = SILENT) -> Iterator[RowResult]:
+    with open_csv(path, COLUMNS, progress) as rows:
         for line, raw in rows:
             number = raw["OrderNumber"]
             try:

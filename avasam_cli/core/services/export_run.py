@@ -36,6 +36,7 @@ from avasam_cli.core.models import (
     OrderNote,
     table,
 )
+from avasam_cli.core.progress import SILENT, Progress, counted
 from avasam_cli.core.schedule import is_due, parse_schedule
 from avasam_cli.core.services.exports import get_export, render_filename, target_of
 from avasam_cli.core.transports import TransferError, Uploader, uploader_for
@@ -83,7 +84,8 @@ def test_export(ws: Workspace, name: str) -> Iterator[str]:
 
 
 def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
-               output: str | None = None) -> RunResult:
+               output: str | None = None, progress: Progress = SILENT) -> RunResult:
+    """Write the export's file and send it; `progress` counts the order lines written."""
     started = ws.now()
     with ws.uow() as uow:
         export = get_export(uow.session, name)
@@ -103,7 +105,7 @@ def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
     workdir = Path(tempfile.mkdtemp(prefix="avasam-export-"))
     try:
         local = workdir / file_name
-        written = _write(ws, export_id, only_new, fmt, local)
+        written = _write(ws, export_id, only_new, fmt, local, progress)
         if dry_run:
             _copy_out(local, output)
             _finish(ws, export_id, run_id, "dry_run", file_name, written, None, release=False)
@@ -156,7 +158,8 @@ def _claim(session: Session, export_id: int, now: datetime) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path) -> Written:
+def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path,
+           progress: Progress) -> Written:
     with ws.uow(read_only=True) as uow:
         session = uow.session
         supplier_id = session.get_one(ExportTarget, export_id).supplier_id
@@ -182,7 +185,8 @@ def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path)
                 OrderNote.order_id == order_id).order_by(OrderNote.id)))
 
         with local.open("wb") as out:
-            rows = session.execute(query.execution_options(yield_per=2000))
+            progress.start(None)
+            rows = counted(session.execute(query.execution_options(yield_per=2000)), progress)
             written = write_export(rows, notes, fmt, ws.timezone, out)
             out.flush()
             os.fsync(out.fileno())

@@ -23,6 +23,7 @@ from avasam_cli.core.models import (
     ShippingMapping,
     table,
 )
+from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.intake import LinkedProduct
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
@@ -38,18 +39,21 @@ class MatchSummary:
     unmatched: int = 0
 
 
-def match_waiting(ws: Workspace, *, include_unmatched: bool) -> MatchSummary:
+def match_waiting(ws: Workspace, *, include_unmatched: bool,
+                  progress: Progress = SILENT) -> MatchSummary:
     window = ws.settings.match_window  # AVASAM_MATCH_WINDOW, default 4 days
     statuses = [Status.MATCHING, *([Status.UNMATCHED] if include_unmatched else [])]
     with ws.uow(read_only=True) as uow:
         ids = list(uow.session.scalars(
             select(Order.id).where(Order.status.in_(statuses)).order_by(Order.id)))
     summary = MatchSummary()
+    progress.start(len(ids))
     for start in range(0, len(ids), CHUNK):
         with ws.uow() as uow:
             _Chunk(uow.session, ws.actor, ws.now(), window, summary).run(
                 ids[start:start + CHUNK], statuses)
             uow.commit()
+        progress.advance(len(ids[start:start + CHUNK]))
     return summary
 
 

@@ -17,6 +17,7 @@ from avasam_cli.core.lifecycle import HoldReason, Payment, Status, record_event,
 from avasam_cli.core.models import Order, Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, vat_on
 from avasam_cli.core.postcodes import is_excluded
+from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.account import InsufficientBalance, post
 from avasam_cli.core.services.lookup import lock_order, lock_products
 from avasam_cli.core.services.matching import shipping_map
@@ -48,10 +49,13 @@ def pending_order_ids(ws: Workspace) -> list[int]:
         )
 
 
-def process_pending(ws: Workspace) -> Iterator[Outcome]:
+def process_pending(ws: Workspace, progress: Progress = SILENT) -> Iterator[Outcome]:
     """Process every order in `queue` and re-check every `held` one."""
-    for order_id in pending_order_ids(ws):
+    order_ids = pending_order_ids(ws)
+    progress.start(len(order_ids))
+    for order_id in order_ids:
         outcome = process_order(ws, order_id)
+        progress.advance()
         if outcome is not None:
             yield outcome
 

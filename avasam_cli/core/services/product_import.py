@@ -18,6 +18,7 @@ from avasam_cli.core.csvfile import Row, open_csv
 from avasam_cli.core.errors import InvalidInput, InvalidRows
 from avasam_cli.core.models import Product
 from avasam_cli.core.money import parse_pence, parse_vat_rate
+from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.catalogue import get_supplier
 from avasam_cli.core.workspace import Workspace
 
@@ -33,11 +34,12 @@ class ImportReport:
 
 
 def import_products(
-    ws: Workspace, path: Path, supplier_code: str, *, skip_invalid: bool
+    ws: Workspace, path: Path, supplier_code: str, *, skip_invalid: bool,
+    progress: Progress = SILENT,
 ) -> ImportReport:
     report = ImportReport()
     seen_ids: set[str] = set()
-    with ws.uow() as uow, open_csv(path, COLUMNS) as rows:
+    with ws.uow() as uow, open_csv(path, COLUMNS, progress) as rows:
         supplier = get_supplier(uow.session, supplier_code)
         now = ws.now()
         batch: list[tuple[int, dict[str, Any]]] = []

@@ -10,7 +10,6 @@ cancelled on the channel), our orders are updated and audited.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +24,7 @@ from avasam_cli.core.days import parse_since
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
 from avasam_cli.core.lifecycle import CancelReason, Status, check_direct_cancel, record_event
 from avasam_cli.core.models import Channel, Order, SourceOrder
+from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.intake import IncomingOrder, create_orders, insert_sources
 from avasam_cli.core.services.lookup import lock_order
@@ -52,9 +52,6 @@ class PullSummary:
         return self.new + self.updated + self.skipped
 
 
-Progress = Callable[[PullSummary], None]
-
-
 def channels_to_pull(ws: Workspace, names: list[str], every: bool) -> list[str]:
     with ws.uow(read_only=True) as uow:
         query = select(Channel.name, Channel.enabled).where(
@@ -71,11 +68,13 @@ def channels_to_pull(ws: Workspace, names: list[str], every: bool) -> list[str]:
 
 
 def pull_channel(
-    ws: Workspace, name: str, since: str | None, progress: Progress | None = None
+    ws: Workspace, name: str, since: str | None, progress: Progress = SILENT
 ) -> PullSummary:
+    """Pull one channel; `progress` counts the orders read (the total is never known)."""
     summary = PullSummary(name)
+    progress.start(None)
     try:
-        _pull(ws, name, since, summary, progress or (lambda _: None))
+        _pull(ws, name, since, summary, progress)
     except AvasamError as exc:
         summary.error = str(exc)
     return summary
@@ -94,8 +93,9 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
                 with ws.uow() as uow:
                     ingest = Ingest(uow.session, channel_id, ws.actor, ws.now(), summary)
                     for chunk in batch.chunks:
+                        seen = summary.seen
                         ingest.add(chunk)
-                        progress(summary)
+                        progress.advance(summary.seen - seen)
                     if batch.cursor:
                         uow.session.get_one(Channel, channel_id).cursor = batch.cursor
                     uow.commit()
