@@ -54,7 +54,8 @@ app = typer.Typer(
     cls=AvasamGroup,
     name="avasam",
     help="Run a dropshipping seller's order lifecycle: catalogue, balance, orders, "
-    "channels, supplier exports.\n\nStart with `avasam init`, then `avasam suppliers add`.",
+    "channels, supplier exports.\n\nStart with `avasam init`, then `avasam suppliers add`. "
+    "`avasam config` lists the settings (AVASAM_* variables) with their values.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,

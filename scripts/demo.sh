@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e .
+.venv/bin/pip install --quiet --disable-pip-version-check .   # as a user installs it
 export PATH="$PWD/.venv/bin:$PATH"
 
 # The embedded SQLite default lives in $XDG_DATA_HOME/avasam/avasam.db.

@@ -12,7 +12,7 @@ def show_config(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """List every setting: its environment variable, the value in effect, the default and
     what it means. Passwords are shown as ***. Needs no database.
 
-    Example: AVASAM_HTTP_TIMEOUT=10 avasam config --format json
+    Example: avasam config --format json
     """
     from avasam_cli.core.config import describe
 

@@ -120,3 +120,15 @@ def test_every_command_has_help_with_an_example(cli: Cli, command: tuple[str, ..
     run = cli.ok(*command, "--help")
     assert f"Usage: avasam {' '.join(command)}" in run.stdout
     assert "Example: avasam " in run.stdout
+
+
+def test_a_new_user_can_run_the_cron_jobs_on_an_empty_workspace(tmp_path: Path) -> None:
+    """`pip install .`, then init and the recurring jobs, as the README promises."""
+    executable = str(Path(sys.executable).with_name("avasam"))
+    env = {**os.environ, "AVASAM_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
+    for args in (["init"], ["channels", "pull", "--all"], ["orders", "match"],
+                 ["orders", "process"], ["exports", "run", "--due"], ["--cron", "status"]):
+        done = subprocess.run([executable, *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 0, f"avasam {' '.join(args)}: {done.stderr}"
+        assert "Traceback" not in done.stderr

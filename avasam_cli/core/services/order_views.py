@@ -27,11 +27,7 @@ def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
             "reference": order.channel_reference,
             "channel": order.channel.name,
             "supplier": order.supplier.code if order.supplier else None,
-            "status": order.status,
-            "payment_status": order.payment_status,
-            "shipping_status": order.shipping_status,
-            "hold_reason": order.hold_reason,
-            "cancel_reason": order.cancel_reason,
+            **_state(order),
             "payment_error": order.payment_error,
             "placed_at": order.placed_at,
             "downloaded_at": order.downloaded_at,
@@ -98,15 +94,17 @@ def order_summaries(ws: Workspace, order_ids: list[int]) -> list[dict[str, Any]]
             "number": order.number or "QUEUE",
             "reference": order.channel_reference,
             "supplier": order.supplier.code if order.supplier else None,
-            "status": order.status,
-            "payment_status": order.payment_status,
-            "shipping_status": order.shipping_status,
-            "hold_reason": order.hold_reason,
-            "cancel_reason": order.cancel_reason,
+            **_state(order),
             "tracking_number": order.tracking_number,
             "total": format_pence(order.total_pence),
             "currency": order.currency,
         } for order in (orders[i] for i in order_ids if i in orders)]
+
+
+def _state(order: Order) -> dict[str, str | None]:
+    return {"status": order.status, "payment_status": order.payment_status,
+            "shipping_status": order.shipping_status, "hold_reason": order.hold_reason,
+            "cancel_reason": order.cancel_reason}
 
 
 def order_audit(ws: Workspace, ident: str) -> Iterator[dict[str, Any]]:
