@@ -79,7 +79,7 @@ class Settings:
                                     zero=False),
             export_backoff=_seconds(get, "AVASAM_EXPORT_BACKOFF", DEFAULT_EXPORT_BACKOFF,
                                     zero=True),
-            log_file=log_file or get("AVASAM_LOG_FILE"),
+            log_file=_log_file(log_file or get("AVASAM_LOG_FILE")),
             data_dir=data_dir,
             state_dir=_xdg_dir(get, "XDG_STATE_HOME", Path(".local") / "state"),
             pinned_now=_pinned_now(get("AVASAM_NOW")),
@@ -122,7 +122,7 @@ def mask_url(url: str) -> str:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return _mask_unparsed(url)
     shown = parsed.set(query={}).render_as_string(hide_password=True)
     pairs = [(key, MASK if _SECRET_QUERY_KEY.search(key) else quote_plus(value))
@@ -201,7 +201,43 @@ def _xdg_dir(get: _Get, name: str, fallback: Path) -> Path:
     if not Path(base).is_absolute():  # the XDG spec: relative paths are invalid
         raise InvalidInput(f"{name} {base!r} must be an absolute path, like "
                            f"{Path.home() / fallback}")
+    problem = _not_a_folder(Path(base))
+    if problem:
+        raise InvalidInput(f"{name} {base!r} {problem}")
     return Path(base) / "avasam"
+
+
+def _log_file(path: str | None) -> str | None:
+    """--log-file / AVASAM_LOG_FILE: a file we can append to, in a folder that exists."""
+    if path is None:
+        return None
+    where = Path(path)
+    try:
+        if where.is_dir():
+            problem = "is a folder, not a file"
+        elif not where.parent.is_dir():
+            problem = "is not in a folder that exists"
+        elif not os.access(where if where.exists() else where.parent, os.W_OK):
+            problem = "cannot be written"
+        else:
+            return path
+    except OSError as exc:  # e.g. a name too long for the file system
+        problem = f"cannot be used ({exc.strerror})"
+    raise InvalidInput(f"AVASAM_LOG_FILE (or --log-file) {path!r} {problem}; "
+                       "name a file in an existing, writable folder")
+
+
+def _not_a_folder(path: Path) -> str | None:
+    """Why `path` cannot be (or become) a folder of ours, or None when it can."""
+    try:
+        if path.exists():
+            return None if path.is_dir() else "is not a folder"
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is None or not parent.is_dir():
+            return "is not in a folder that exists"
+        return None if os.access(parent, os.W_OK) else f"cannot be created in {parent}"
+    except OSError as exc:  # e.g. a name too long for the file system
+        return f"cannot be used ({exc.strerror})"
 
 
 def _database_url(url: str) -> str:
@@ -209,8 +245,9 @@ def _database_url(url: str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        make_url(url)
-    except ArgumentError:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018  (a port that is not a number fails only when read)
+    except (ArgumentError, ValueError):
         raise InvalidInput(f"AVASAM_DATABASE_URL (or --db) {_mask_unparsed(url)!r} is not a "
                            "database URL; use sqlite:///PATH or "
                            "postgresql+psycopg://USER@HOST/DB") from None
@@ -242,9 +279,9 @@ def _pinned_now(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         value = None
-    if value is None or value.tzinfo is None:
-        raise InvalidInput(f"AVASAM_NOW {text!r} must be an ISO 8601 time with an offset, "
-                           "like 2026-11-28T12:00:00+00:00")
+    if value is None or value.tzinfo is None or not 2000 <= value.year <= 2100:
+        raise InvalidInput(f"AVASAM_NOW {text!r} must be an ISO 8601 time with an offset "
+                           "between the years 2000 and 2100, like 2026-11-28T12:00:00+00:00")
     return value.astimezone(UTC)
 
 

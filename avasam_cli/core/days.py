@@ -16,7 +16,12 @@ from avasam_cli.core.errors import InvalidInput
 
 _SPAN = re.compile(r"^([0-9]{1,5})(h|d|w|mo)$")
 _MAX_SPAN = timedelta(days=366 * 30)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "mo": 31}
+
+
+class NotADay(InvalidInput):
+    """Text that is not a day at all (as opposed to a day outside the range we accept)."""
 
 
 def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date:
@@ -27,11 +32,14 @@ def parse_day(text: str, tz: ZoneInfo, now: datetime) -> date:
     if word == "yesterday":
         return today - timedelta(days=1)
     try:
-        return date.fromisoformat(word)
+        day = date.fromisoformat(word)
     except ValueError:
-        raise InvalidInput(
+        raise NotADay(
             f"day {text!r} is not a date; write it like 2026-11-28, today or yesterday"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # orders are of this century; beyond, dates overflow
+        raise InvalidInput(f"day {text!r} is outside {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def start_of(day: date, tz: ZoneInfo) -> datetime:
@@ -47,7 +55,7 @@ def parse_since(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     if not match:
         try:
             return start_of(parse_day(text, tz, now), tz)
-        except InvalidInput:
+        except NotADay:
             raise InvalidInput(f"--since {text!r} is neither a day nor a span; write it like "
                                "2026-11-01, yesterday, 12h, 7d, 2w or 3mo") from None
     count, unit = int(match.group(1)), match.group(2)

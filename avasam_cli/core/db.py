@@ -26,10 +26,10 @@ READ_ONLY = "avasam_read_only"
 
 
 def redact_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid URL>"
+    """The URL fit to show: password and secret-looking query parameters as ***."""
+    from avasam_cli.core.config import mask_url
+
+    return mask_url(url)
 
 
 def make_engine(url: str) -> Engine:

@@ -107,8 +107,8 @@ def test_bad_backoffs(name: str, bad: str) -> None:
         ("AVASAM_TIMEZONE", "../../etc/passwd", "AVASAM_TIMEZONE '../../etc/passwd' is not"),
         ("AVASAM_TIMEZONE", "x" * 300, "AVASAM_TIMEZONE 'xxxx"),
         ("AVASAM_NOW", "yesterday",
-         "AVASAM_NOW 'yesterday' must be an ISO 8601 time with an offset, like "
-         "2026-11-28T12:00:00+00:00"),
+         "AVASAM_NOW 'yesterday' must be an ISO 8601 time with an offset between the years "
+         "2000 and 2100, like 2026-11-28T12:00:00+00:00"),
         ("AVASAM_NOW", "2026-11-28T12:00:00", "AVASAM_NOW '2026-11-28T12:00:00' must be"),
         ("AVASAM_ACTOR", "a" * 101, "AVASAM_ACTOR 'aaaa"),
         ("AVASAM_ACTOR", "bob\nrm -rf", "AVASAM_ACTOR 'bob\\nrm -rf' must be a printable name"),
@@ -165,3 +165,25 @@ def test_describe_lists_every_setting_with_secrets_masked() -> None:
     assert rows["AVASAM_MATCH_WINDOW"]["value"] == "90m"
     assert rows["AVASAM_EXPORT_BACKOFF"]["default"] == "2"
     assert rows["AVASAM_NOW"]["value"] is None
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("AVASAM_NOW", "0001-01-01T00:00:00+14:00", "between the years 2000 and 2100"),
+    ("AVASAM_NOW", "9999-12-31T23:59:59-14:00", "between the years 2000 and 2100"),
+    ("AVASAM_DATABASE_URL", "postgresql://u:secret@host:abc/x", "is not a database URL"),
+    ("AVASAM_DATABASE_URL", "postgresql://u:secret@[::1", "is not a database URL"),
+    ("AVASAM_LOG_FILE", "/", "is a folder, not a file"),
+    ("AVASAM_LOG_FILE", "/etc/passwd/x.log", "is not in a folder that exists"),
+    ("XDG_DATA_HOME", "/etc/passwd", "is not a folder"),
+    ("XDG_STATE_HOME", "/etc/passwd/deeper", "is not in a folder that exists"),
+    ("XDG_DATA_HOME", "/" + "a" * 300, "cannot be used"),
+])
+def test_hostile_paths_urls_and_times(name: str, value: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as caught:
+        resolve(**{name: value})
+    assert "secret" not in str(caught.value)
+
+
+def test_a_query_string_password_is_masked() -> None:
+    assert mask_url("postgresql://u@h/db?password=s3cret&sslmode=require") == (
+        "postgresql://u@h/db?password=***&sslmode=require")

@@ -40,3 +40,9 @@ def test_a_month_back_from_the_31st_is_the_last_day_of_the_shorter_month() -> No
 def test_bad_since_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput, match="--since"):
         parse_since(text, LONDON, NOW)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "1999-12-31", "0001-01-01"])
+def test_days_outside_the_century_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="is outside 2000-01-01 to 2100-12-31"):
+        parse_since(text, LONDON, NOW)
