@@ -29,7 +29,7 @@ def drop(cli: Cli, db_url: str, tmp_path: Path) -> Path:
 
 
 def pull(cli: Cli) -> dict:  # type: ignore[type-arg]
-    return json_rows(cli.ok("channels", "pull", "drop", "-f", "jsonl").stdout)[0]  # type: ignore[no-any-return]
+    return json_rows(cli.ok("channels", "pull", "drop", "-f", "jsonl").stdout)[0]
 
 
 def test_csv_json_and_jsonl_with_accents_bom_and_crlf(cli: Cli, drop: Path) -> None:

@@ -38,7 +38,7 @@ def status(cli: Cli, ref: str) -> str:
 
 
 def match(cli: Cli, *args: str) -> dict:  # type: ignore[type-arg]
-    return json_rows(cli.ok("orders", "match", *args, "-f", "jsonl").stdout)[0]  # type: ignore[no-any-return]
+    return json_rows(cli.ok("orders", "match", *args, "-f", "jsonl").stdout)[0]
 
 
 def test_an_unlinked_order_waits_hidden_then_becomes_unmatched_after_four_days(

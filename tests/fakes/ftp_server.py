@@ -55,7 +55,7 @@ def serve_ftp(root: Path, *, tls: bool = False, writable: bool = True,
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmw" if writable else "elr")
     base: Any = TLS_FTPHandler if tls else FTPHandler
 
-    class BreakingDTP(base.dtp_handler):  # type: ignore[misc,name-defined]
+    class BreakingDTP(base.dtp_handler):  # type: ignore[misc]
         def handle_read(self) -> None:
             super().handle_read()
             if state.break_after_bytes is not None and \
@@ -67,7 +67,7 @@ def serve_ftp(root: Path, *, tls: bool = False, writable: bool = True,
         if not tls:  # pyftpdlib aliases the event to the base class's handle_read
             handle_read_event = handle_read
 
-    class Handler(base):  # type: ignore[misc,valid-type]
+    class Handler(base):  # type: ignore[misc]
         dtp_handler = BreakingDTP
 
         def handle(self) -> None:
