@@ -8,8 +8,12 @@ completes nothing rather than printing an error into the shell.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 from collections.abc import Callable, Iterable
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any, get_type_hints
 
 import click
 import typer
@@ -55,7 +59,8 @@ ExportArg = Annotated[str, typer.Argument(
 SupplierArg = Annotated[str, typer.Argument(
     help="Supplier code, e.g. OAKCO.", autocompletion=complete_names("supplier"))]
 SkuArg = Annotated[str, typer.Argument(help="Catalogue SKU, e.g. OAK-TABLE-01.")]
-TicketArg = Annotated[int, typer.Argument(help="Ticket number, as `tickets list` shows it.")]
+TicketArg = Annotated[int, typer.Argument(help="Ticket number, as `tickets list` shows it.",
+                                           min=1, max=2**31 - 1)]
 ServiceArg = Annotated[str, typer.Argument(
     help="Shipping service: standard, standard_tracked or expedited.", metavar="SERVICE",
     click_type=_choice(tuple(ShippingServiceKind)))]
@@ -76,4 +81,76 @@ SinceOption = Annotated[str | None, typer.Option(
     help="Since a day (2026-11-01, today, yesterday) or a span back from now (12h, 7d, 2w, 3mo); "
     "days are in the business timezone.")]
 # --limit means the same everywhere: at most N rows, 0 for no limit.
-LimitOption = Annotated[int, typer.Option(min=0, help="At most N rows; 0 for all.")]
+# Counts and ids typed by people are bounded at the edge: past these, a number is a typo, and
+# the database could not hold it anyway (64-bit integers).
+MAX_COUNT = 1_000_000_000
+LimitOption = Annotated[int, typer.Option(min=0, max=MAX_COUNT,
+                                          help="At most N rows; 0 for all.")]
+
+
+def option_group(group: type[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options declared once and shared by several commands, the way sqlite-utils shares
+    `output_options`: `group` is a dataclass whose fields carry their `typer.Option`. A
+    command decorated with it takes one parameter of that type; Typer sees the fields as the
+    command's options in its place (after the command's own parameters), and the command
+    receives one instance holding their values.
+    """
+    fields = {f.name: f.default for f in dataclasses.fields(group)}
+    types = get_type_hints(group, include_extras=True)
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        hints = get_type_hints(command, include_extras=True)
+        [target] = [name for name, hint in hints.items() if hint is group]
+        params = [p.replace(annotation=hints[p.name])
+                  for p in inspect.signature(command).parameters.values() if p.name != target]
+        params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                     annotation=types[name]) for name, default in fields.items()]
+
+        @functools.wraps(command)
+        def with_group(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in fields}
+            return command(*args, **kwargs, **{target: group(**values)})
+
+        with_group.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            params, return_annotation=hints.get("return"))
+        with_group.__annotations__ = {p.name: p.annotation for p in params}
+        return with_group
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """The settings of `exports add` and `exports edit`; None leaves a setting as it is."""
+
+    supplier: Annotated[str | None, typer.Option(help="Supplier code.")] = None
+    protocol: ProtocolOption = None
+    host: Annotated[str | None, typer.Option(help="Server name or address.")] = None
+    port: Annotated[int | None, typer.Option(
+        min=1, max=65535, help="Port (21 for FTP/FTPS, 22 for SFTP).")] = None
+    username: Annotated[str | None, typer.Option(help="Login name.")] = None
+    password_env: Annotated[str | None, typer.Option(
+        help="NAME of the environment variable holding the password.")] = None
+    password_file: Annotated[str | None, typer.Option(
+        help="A mode-600 file holding the password.")] = None
+    key_file: Annotated[str | None, typer.Option(
+        help="SFTP: a private key (ed25519, RSA, ECDSA).")] = None
+    known_hosts: Annotated[str | None, typer.Option(
+        help="SFTP: known_hosts file [default: ~/.ssh/known_hosts].")] = None
+    remote_dir: Annotated[str | None, typer.Option(
+        help="Directory on the server (or the folder).")] = None
+    filename: Annotated[str | None, typer.Option(
+        help="File name template: {supplier} {export} {timestamp} {run}.")] = None
+    file_format: FileFormatOption = None
+    schedule: Annotated[str | None, typer.Option(
+        help="Cron expression, e.g. '0 */2 * * *'.")] = None
+    only_new: Annotated[bool | None, typer.Option(
+        "--only-new/--all-open", help="Send only orders not sent before, or every open order.")
+    ] = None
+    passive: Annotated[bool | None, typer.Option("--passive/--active", help="FTP data mode.")
+                       ] = None
+    insecure_tls: Annotated[bool | None, typer.Option(
+        "--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate.")] = None
+
+
+export_options = option_group(ExportOptions)

@@ -72,18 +72,30 @@ def quiet(ctx: typer.Context) -> bool:
 @contextmanager
 def job(ctx: typer.Context, name: str) -> Iterator[Job]:
     """Run a recurring job's command under its lock, recorded and logged. A second run of
-    a running job says so in one line and exits 0."""
+    a running job says so in one line and exits 0.
+
+    The command ends a failed run with `typer.Exit(1)` (see `failures.Failures`): a non-zero
+    exit code marks the job failed, and the core's job runner never sees Typer's exception.
+    """
     from avasam_cli.core.jobs import JobBusy, log_line, log_path, run_job
 
     ws = workspace(ctx)
     state = ctx.find_object(CliState)
     current: Job | None = None
+    stop: typer.Exit | None = None
     try:
         with run_job(ws, name) as current:
-            yield current
+            try:
+                yield current
+            except typer.Exit as exc:
+                stop = exc
+                current.failed = current.failed or exc.exit_code != 0
     except JobBusy:
-        say(f"Job {name} is already running; skipped.")
+        if not quiet(ctx):  # under cron a skipped overlap is normal, not mail-worthy
+            say(f"Job {name} is already running; skipped.")
         raise typer.Exit(0) from None
     finally:
         if current is not None:
             log_line(log_path(state.log_file if state else None, ws.settings), ws.now(), current)
+    if stop is not None:
+        raise stop

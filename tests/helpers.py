@@ -66,13 +66,8 @@ def add_waiting_order(url: str, reference: str, channel_sku: str = "UNKNOWN-SKU"
     from sqlalchemy.orm import Session
 
     from avasam_cli.core.db import make_engine
-    from avasam_cli.core.services.intake import (
-        Delivery,
-        IncomingLine,
-        IncomingOrder,
-        create_orders,
-        insert_sources,
-    )
+    from avasam_cli.core.incoming import Delivery, IncomingLine, IncomingOrder
+    from avasam_cli.core.services.intake import create_orders, insert_sources
 
     engine = make_engine(url)
     now = datetime.now(UTC)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from avasam_cli.failures import Failures
 from avasam_cli.params import (
     ChannelArg,
     ChannelTypeOption,
@@ -16,9 +17,7 @@ from avasam_cli.params import (
 from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
-
-if TYPE_CHECKING:
-    pass
+from avasam_cli.switches import add_switches
 
 app = typer.Typer(help="Sales channels (file drops, Shopify, WooCommerce) and pulls.",
                   no_args_is_help=True)
@@ -99,28 +98,9 @@ def remove(
     say(f"Removed channel {name}" + (f"; its {kept} order(s) are kept." if kept else "."))
 
 
-@app.command("enable")
-def enable(ctx: typer.Context, name: ChannelArg) -> None:
-    """Pull this channel again with `channels pull --all`.
-
-    Example: avasam channels enable shop
-    """
-    from avasam_cli.core.services.channels import set_enabled
-
-    set_enabled(workspace(ctx), name, True)
-    say(f"Channel {name} enabled.")
-
-
-@app.command("disable")
-def disable(ctx: typer.Context, name: ChannelArg) -> None:
-    """Stop pulling this channel (its orders stay).
-
-    Example: avasam channels disable shop
-    """
-    from avasam_cli.core.services.channels import set_enabled
-
-    set_enabled(workspace(ctx), name, False)
-    say(f"Channel {name} disabled.")
+add_switches(app, "channel", ChannelArg, "avasam_cli.core.services.channels", example="shop",
+             enable="Pull this channel again with `channels pull --all`.",
+             disable="Stop pulling this channel (its orders stay).")
 
 
 @app.command("map-shipping")
@@ -173,15 +153,11 @@ def pull(
                            for key in ("new", "updated", "skipped", "held")}
         if not quiet(ctx):
             render_rows(rows, fmt, ws.timezone, empty_message="No enabled channels to pull.")
-        failed = False
+        failures = Failures()
         for summary in summaries:
             for problem in summary.problems:
-                say(f"Error: {summary.channel}: {problem}")
-                failed = True
+                failures.report(f"{summary.channel}: {problem}")
             if summary.error:
-                say(f"Error: {summary.channel}: {summary.error}")
-                failed = True
-        if failed:
-            current.failed = True
-            raise typer.Exit(1)
+                failures.report(f"{summary.channel}: {summary.error}")
+        failures.exit_if_any()
 

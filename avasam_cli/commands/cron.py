@@ -19,14 +19,12 @@ LogOption = Annotated[str | None, typer.Option(
 
 
 def _block(ctx: typer.Context, log: str | None) -> str:
-    from sqlalchemy.engine import make_url
-
+    from avasam_cli.core.config import url_has_secret
     from avasam_cli.core.cron import render
     from avasam_cli.core.errors import InvalidInput
 
     ws = workspace(ctx, check_schema=False)
-    url = make_url(ws.settings.database_url)
-    if url.password:
+    if url_has_secret(ws.settings.database_url):
         raise InvalidInput("the database URL holds a password, which would be written into "
                            "the crontab; put it in ~/.pgpass and use a URL without it")
     # The avasam installed beside this Python (a virtualenv's bin/), not whatever is first
@@ -76,6 +74,7 @@ def uninstall(ctx: typer.Context) -> None:
 def status(
     ctx: typer.Context,
     stale_days: Annotated[int, typer.Option(
+        min=1, max=3650,
         help="Open orders not dispatched after this many days need attention.")] = 3,
     fmt: RecordFormatOption = Format.table,
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from avasam_cli.failures import Failures
 from avasam_cli.progress import progress
 from avasam_cli.state import say, workspace
 
@@ -32,12 +33,12 @@ def import_(
     counts = {"dispatched": 0, "cancelled": 0, "unchanged": 0, "error": 0}
     with progress(ctx, f"rows read from {file.name}") as shown:
         results = list(import_dispatches(ws, file, shown))
+    failures = Failures()
     for result in results:
         counts[result.outcome] += 1
         if result.outcome == "error":
-            say(f"Error: line {result.line} ({result.order or 'no order number'}): "
-                f"{result.detail}")
+            failures.report(f"line {result.line} ({result.order or 'no order number'}): "
+                            f"{result.detail}")
     say(f"Dispatched {counts['dispatched']}, cancelled {counts['cancelled']}, "
         f"unchanged {counts['unchanged']}, failed {counts['error']}.")
-    if counts["error"]:
-        raise typer.Exit(1)
+    failures.exit_if_any()

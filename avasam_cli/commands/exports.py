@@ -2,64 +2,44 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from avasam_cli.failures import Failures
 from avasam_cli.params import (
     ExportArg,
-    FileFormatOption,
+    ExportOptions,
     LimitOption,
-    ProtocolOption,
     complete_names,
+    export_options,
 )
 from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import job, quiet, say, workspace
+from avasam_cli.switches import add_switches
 
 if TYPE_CHECKING:
+    from avasam_cli.core.services.export_run import DryRunOutput
     from avasam_cli.core.services.exports import ExportSettings
 
 app = typer.Typer(help="Send suppliers their open orders over FTP, FTPS, SFTP or to a folder.",
                   no_args_is_help=True)
 
-Supplier = Annotated[str | None, typer.Option(help="Supplier code.")]
-Host = Annotated[str | None, typer.Option(help="Server name or address.")]
-Port = Annotated[int | None, typer.Option(help="Port (21 for FTP/FTPS, 22 for SFTP).")]
-User = Annotated[str | None, typer.Option(help="Login name.")]
-PasswordEnv = Annotated[str | None, typer.Option(
-    help="NAME of the environment variable holding the password.")]
-PasswordFile = Annotated[str | None, typer.Option(help="A mode-600 file holding the password.")]
-KeyFile = Annotated[str | None, typer.Option(help="SFTP: a private key (ed25519, RSA, ECDSA).")]
-KnownHosts = Annotated[str | None, typer.Option(
-    help="SFTP: known_hosts file [default: ~/.ssh/known_hosts].")]
-RemoteDir = Annotated[str | None, typer.Option(help="Directory on the server (or the folder).")]
-Filename = Annotated[str | None, typer.Option(
-    help="File name template: {supplier} {export} {timestamp} {run}.")]
-Schedule = Annotated[str | None, typer.Option(help="Cron expression, e.g. '0 */2 * * *'.")]
-OnlyNew = Annotated[bool | None, typer.Option(
-    "--only-new/--all-open", help="Send only orders not sent before, or every open order.")]
-Passive = Annotated[bool | None, typer.Option("--passive/--active", help="FTP data mode.")]
-Insecure = Annotated[bool | None, typer.Option(
-    "--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate.")]
 
-
-def _settings(**values: Any) -> ExportSettings:
+def _settings(options: ExportOptions) -> ExportSettings:
     from avasam_cli.core.services.exports import ExportSettings
 
-    return ExportSettings(**values)
+    values = dataclasses.asdict(options)
+    return ExportSettings(format=values.pop("file_format"), **values)
 
 
 @app.command("add")
-def add(ctx: typer.Context, name: ExportArg, supplier: Supplier = None,
-        protocol: ProtocolOption = None, host: Host = None, port: Port = None,
-        username: User = None,
-        password_env: PasswordEnv = None, password_file: PasswordFile = None,
-        key_file: KeyFile = None, known_hosts: KnownHosts = None, remote_dir: RemoteDir = None,
-        filename: Filename = None, file_format: FileFormatOption = None, schedule: Schedule = None,
-        only_new: OnlyNew = None, passive: Passive = None, insecure_tls: Insecure = None,
-        ) -> None:
+@export_options
+def add(ctx: typer.Context, name: ExportArg, options: ExportOptions) -> None:
     """Add an export: where a supplier receives its open orders, and when.
 
     Example: avasam exports add oak-sftp --supplier OAKCO --protocol sftp --host sftp.oak.example
@@ -67,38 +47,21 @@ def add(ctx: typer.Context, name: ExportArg, supplier: Supplier = None,
     """
     from avasam_cli.core.services.exports import add_export
 
-    ws = workspace(ctx)
-    row = add_export(ws, name, _settings(
-        supplier=supplier, protocol=protocol, host=host, port=port, username=username,
-        password_env=password_env, password_file=password_file, key_file=key_file,
-        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=file_format,
-        schedule=schedule, only_new=only_new, passive=passive, insecure_tls=insecure_tls))
+    row = add_export(workspace(ctx), name, _settings(options))
     say(f"Added export {row['name']}: {row['supplier']}'s open orders to {row['destination']}.")
     _say_next(row)
 
 
 @app.command("edit")
-def edit(ctx: typer.Context, name: ExportArg, supplier: Supplier = None,
-         protocol: ProtocolOption = None, host: Host = None, port: Port = None,
-         username: User = None,
-         password_env: PasswordEnv = None, password_file: PasswordFile = None,
-         key_file: KeyFile = None, known_hosts: KnownHosts = None,
-         remote_dir: RemoteDir = None, filename: Filename = None,
-         file_format: FileFormatOption = None,
-         schedule: Schedule = None, only_new: OnlyNew = None, passive: Passive = None,
-         insecure_tls: Insecure = None) -> None:
+@export_options
+def edit(ctx: typer.Context, name: ExportArg, options: ExportOptions) -> None:
     """Change an export's settings; options not given stay as they are.
 
     Example: avasam exports edit oak-sftp --schedule "0 * * * *" --only-new
     """
     from avasam_cli.core.services.exports import edit_export
 
-    ws = workspace(ctx)
-    row = edit_export(ws, name, _settings(
-        supplier=supplier, protocol=protocol, host=host, port=port, username=username,
-        password_env=password_env, password_file=password_file, key_file=key_file,
-        known_hosts=known_hosts, remote_dir=remote_dir, filename=filename, format=file_format,
-        schedule=schedule, only_new=only_new, passive=passive, insecure_tls=insecure_tls))
+    row = edit_export(workspace(ctx), name, _settings(options))
     say(f"Saved export {row['name']}.")
     _say_next(row)
 
@@ -147,28 +110,9 @@ def remove(ctx: typer.Context, name: ExportArg) -> None:
     say(f"Removed export {name}.")
 
 
-@app.command("enable")
-def enable(ctx: typer.Context, name: ExportArg) -> None:
-    """Run this export again (by schedule or `--all`).
-
-    Example: avasam exports enable oak-sftp
-    """
-    from avasam_cli.core.services.exports import set_enabled
-
-    set_enabled(workspace(ctx), name, True)
-    say(f"Export {name} enabled.")
-
-
-@app.command("disable")
-def disable(ctx: typer.Context, name: ExportArg) -> None:
-    """Stop running this export.
-
-    Example: avasam exports disable oak-sftp
-    """
-    from avasam_cli.core.services.exports import set_enabled
-
-    set_enabled(workspace(ctx), name, False)
-    say(f"Export {name} disabled.")
+add_switches(app, "export", ExportArg, "avasam_cli.core.services.exports", example="oak-sftp",
+             enable="Run this export again (by schedule or `--all`).",
+             disable="Stop running this export.")
 
 
 @app.command("test")
@@ -239,8 +183,8 @@ def run(
         results = []
         for name in dict.fromkeys(chosen):
             with progress(ctx, f"order lines written for {name}") as shown:
-                results.append(run_export(ws, name, dry_run=dry_run, output=output,
-                                          progress=shown))
+                results.append(run_export(ws, name, dry_run=dry_run,
+                                          output=_dry_run_output(output), progress=shown))
         failed = [r for r in results if r.outcome == "failed"]
         current.summary = {"sent": sum(r.outcome == "ok" for r in results),
                            "orders": sum(r.orders for r in results), "failed": len(failed)}
@@ -248,14 +192,20 @@ def run(
             render_rows([{"export": r.export, "outcome": r.outcome, "file": r.file_name,
                           "orders": r.orders, "bytes": r.bytes} for r in results], fmt,
                         ws.timezone, empty_message="No exports due.")
+        failures = Failures()
         for result in failed:
-            say(f"Error: export {result.export}: {result.error}")
+            failures.report(f"export {result.export}: {result.error}")
         for result in results:
             if result.outcome == "busy" and not quiet(ctx):
                 say(f"Export {result.export} is already running elsewhere; skipped.")
-        if failed:
-            current.failed = True
-            raise typer.Exit(1)
+        failures.exit_if_any()
+
+
+def _dry_run_output(output: str | None) -> DryRunOutput:
+    """--output FILE, written afresh by each run, or stdout for '-' (the default)."""
+    if output in (None, "-"):
+        return lambda: nullcontext(sys.stdout.buffer)
+    return lambda: open(str(output), "wb")
 
 
 @app.command("history")

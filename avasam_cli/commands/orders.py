@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from avasam_cli.core.statuses import Payment, Shipping, Status
+from avasam_cli.failures import Failures
 from avasam_cli.params import (
+    MAX_COUNT,
     CancelReasonOption,
     LimitOption,
     OrderArg,
@@ -224,7 +226,8 @@ def list_(
     sort: Annotated[SortChoice, typer.Option(help="Sort order; '-' for descending.")]
     = SortChoice.newest,
     limit: LimitOption = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Skip the first N orders.")] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_COUNT, help="Skip the first N orders.")]
+    = 0,
     all_: Annotated[bool, typer.Option("--all", help="Every matching order (as --limit 0).")]
     = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
@@ -284,17 +287,15 @@ def cancel(
     if not yes and _interactive():
         typer.confirm(f"Cancel {len(orders)} order(s) ({reason})?", abort=True, err=True)
     ws = workspace(ctx)
-    failed, cancelled = 0, []
+    failures, cancelled = Failures(), []
     for result in cancel_orders(ws, orders, reason, note):
         if result.ok and result.order_id is not None:
             say(f"Cancelled: {result.message}.")
             cancelled.append(result.order_id)
         else:
-            failed += 1
-            say(f"Error: {result.ident}: {result.message}")
+            failures.report(f"{result.ident}: {result.message}")
     _print_changed(ws, cancelled, fmt)
-    if failed:
-        raise typer.Exit(1)
+    failures.exit_if_any()
 
 
 @app.command("note")

@@ -133,6 +133,14 @@ def mask_url(url: str) -> str:
     return shown
 
 
+def url_has_secret(url: str) -> bool:
+    """A password in the URL itself, or in a secret-looking query parameter."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return bool(parsed.password) or any(_SECRET_QUERY_KEY.search(key) for key in parsed.query)
+
+
 def describe(settings: Settings) -> list[dict[str, Any]]:
     """Every setting: its variable, current value (text, secrets masked), default and
     meaning, for `avasam config`. None where there is no value or no default."""

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from avasam_cli.core.config import Settings
+from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.models import JobRun
 from avasam_cli.core.workspace import Workspace
 
@@ -42,7 +43,12 @@ class Job:
 
 @contextmanager
 def run_job(ws: Workspace, name: str) -> Iterator[Job]:
-    """Hold the job's lock and record the run; JobBusy when another run holds it."""
+    """Hold the job's lock and record the run; JobBusy when another run holds it.
+
+    The run fails when the caller sets `job.failed` or when an exception escapes; an
+    exception's message (its first line) is recorded as the run's error. How a front end
+    ends a run that failed (an exit code, say) is its own business: it sets `job.failed`.
+    """
     with _lock(ws, name):
         job = Job(name)
         run_id = _record_start(ws, name, ws.now())
@@ -50,8 +56,8 @@ def run_job(ws: Workspace, name: str) -> Iterator[Job]:
             yield job
         except BaseException as exc:
             job.failed = True
-            message = str(exc).strip()
-            if message and not message.isdigit():  # not the exit code of a typer.Exit
+            message = str(exc).strip() if isinstance(exc, Exception) else ""
+            if message:
                 job.summary.setdefault("error", message.splitlines()[0])
             raise
         finally:
@@ -64,8 +70,13 @@ def log_line(path: str | None, moment: datetime, job: Job) -> None:
         return
     counts = " ".join(f"{k}={v}" for k, v in job.summary.items())
     outcome = "failed" if job.failed else "ok"
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(f"{moment.isoformat(timespec='seconds')} {job.name} {outcome} {counts}\n")
+    try:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"{moment.isoformat(timespec='seconds')} {job.name} {outcome} {counts}\n")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the job log {path!r} ({exc.strerror}); the {job.name} "
+                           f"job itself {'failed' if job.failed else 'ran'}: choose another "
+                           "--log-file or AVASAM_LOG_FILE") from None
 
 
 def log_path(option: str | None, settings: Settings | None = None) -> str | None:

@@ -1,7 +1,10 @@
 """The order lifecycle: the one place that knows which transition is legal.
 
 Every service changes an order's status through `transition()`, which checks the move
-against TRANSITIONS and appends the audit event in the caller's transaction.
+against TRANSITIONS and appends the audit event in the caller's transaction. Bulk writers
+(intake, matching), which hold orders as plain rows for speed, do the same row by row
+through `move_row()` (a new order's first status, too), then write the rows and the event
+rows it returns in one statement each.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ __all__ = ["CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
 # Statuses an order can be cancelled from (open only until the supplier has received it,
 # for the seller's own cancel: see check_direct_cancel).
 CANCELLABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE, Status.OPEN)
+
+# The statuses an order is created in: waiting for its lines to be linked, or ready.
+START = (Status.MATCHING, Status.QUEUE)
 
 # (from, to) -> the audit event that records the move.
 TRANSITIONS: dict[tuple[Status, Status], str] = {
@@ -83,7 +89,7 @@ def record_event(
 
 
 def event_row(
-    order_id: int,
+    order_id: int | None,
     event: str,
     *,
     actor: str,
@@ -92,7 +98,8 @@ def event_row(
     from_status: str | None = None,
     to_status: str | None = None,
 ) -> dict[str, Any]:
-    """One audit event as a plain row, for bulk inserts (intake, matching)."""
+    """One audit event as a plain row, for bulk inserts (intake, matching); `order_id`
+    None for an order not inserted yet (the caller sets it from the new id)."""
     text = details if isinstance(details, str) or details is None else _dump(details)
     return {"order_id": order_id, "at": at, "actor": actor, "event": event,
             "from_status": from_status, "to_status": to_status, "details": text}
@@ -115,6 +122,32 @@ def transition(
         session, order, event, actor=actor, at=at, details=details,
         from_status=previous, to_status=target,
     )
+
+
+def move_row(
+    row: dict[str, Any],
+    target: Status,
+    *,
+    actor: str,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`transition()` for an order held as a plain row (a dict for a bulk INSERT or an
+    executemany UPDATE) instead of an ORM object: checks the move from row["status"], sets
+    row["status"] and row["updated_at"], and returns the audit event row. A row with no
+    status yet is a new order: it starts in `target` (one of START) with a `created` event.
+    The event's order_id is row["id"]; for a row not inserted yet, the caller sets it."""
+    current = row.get("status")
+    if current is None:
+        if target not in START:
+            raise NotAllowed(f"an order cannot start in status {target}")
+        event = "created"
+    else:
+        event = check_transition(current, target)
+    row["status"] = target
+    row["updated_at"] = at
+    return event_row(row.get("id"), event, actor=actor, at=at, details=details,
+                     from_status=current, to_status=target)
 
 
 def _dump(details: dict[str, Any]) -> str:

@@ -34,6 +34,21 @@ def normalise_postcode(text: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}"
 
 
+def delivery_postcode(text: str, country: str, *, strict: bool) -> str:
+    """The one rule for an order's postcode: a GB one in its standard form ('SW1A 1AA'), any
+    other country's upper-cased. A GB postcode that does not parse raises InvalidInput when
+    `strict` (someone at the keyboard can fix it), else is kept upper-cased as given (a
+    channel's order is never lost for a typo)."""
+    if country != "GB":
+        return text.upper()
+    try:
+        return normalise_postcode(text)
+    except InvalidInput:
+        if strict:
+            raise
+        return text.upper()
+
+
 def outward_of(postcode: str) -> Outward | None:
     match = _POSTCODE.match(re.sub(r"\s+", "", postcode.upper()))
     if not match:

@@ -113,3 +113,27 @@ def test_choices_are_listed_in_the_help(cli: Cli) -> None:
     shown = " ".join(cli.ok("exports", "add", "--help").stdout.split())
     assert "--protocol [ftp|ftps|sftp|file]" in shown
     assert "--file-format [csv|json]" in shown
+
+
+@pytest.mark.parametrize("args", [
+    ["orders", "list", "--limit", "99999999999999999999"],
+    ["orders", "list", "--offset", "9223372036854775808"],
+    ["account", "ledger", "--limit", "9223372036854775808"],
+    ["status", "--stale-days", "100000000"],
+    ["tickets", "show", "99999999999999999999"],
+    ["exports", "add", "x", "--port", "70000"],
+    ["exports", "add", "x", "--port", "0"],
+])
+def test_numbers_beyond_their_bounds_are_usage_errors(cli: Cli, args: list[str]) -> None:
+    run = cli(*args)
+    assert run.exit_code == 2
+    assert "is not in the range" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_an_unwritable_job_log_is_one_error_line(cli: Cli, db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "jobs.log"
+    log.mkdir()  # a folder where the log file should be
+    run = cli("--log-file", str(log), "orders", "process")
+    assert run.exit_code == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("Error: AVASAM_LOG_FILE (or --log-file)")

@@ -112,6 +112,9 @@ def test_a_running_job_is_not_run_twice_and_a_killed_one_blocks_nothing(
     second = subprocess.run([sys.executable, "-m", "avasam_cli", *command],
                             env=dict(os.environ), capture_output=True, text=True)
     assert (second.returncode, second.stderr) == (0, f"Job {job_name} is already running; skipped.\n")
+    under_cron = subprocess.run([sys.executable, "-m", "avasam_cli", "--cron", *command],
+                                env=dict(os.environ), capture_output=True, text=True)
+    assert (under_cron.returncode, under_cron.stdout, under_cron.stderr) == (0, "", "")
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     time.sleep(0.2) if "postgresql" in db_url else None  # the server notices the dead client
@@ -144,8 +147,10 @@ def test_cron_install_twice_leaves_one_block_and_uninstall_removes_it(
             subprocess.run(["crontab", "-r"], capture_output=True)
 
 
-def test_a_password_in_the_url_is_not_written_into_the_crontab(cli: Cli) -> None:
-    run = cli("--db", "postgresql+psycopg://u:s3cret@127.0.0.1/x", "cron", "show")
+@pytest.mark.parametrize("url", ["postgresql+psycopg://u:s3cret@127.0.0.1/x",
+                                 "postgresql://u@127.0.0.1/x?password=s3cret"])
+def test_a_password_in_the_url_is_not_written_into_the_crontab(cli: Cli, url: str) -> None:
+    run = cli("--db", url, "cron", "show")
     assert run.exit_code == 1
-    assert "s3cret" not in run.stderr
+    assert "s3cret" not in run.stderr + run.stdout
     assert run.stderr.startswith("Error: the database URL holds a password")

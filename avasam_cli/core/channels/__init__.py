@@ -1,17 +1,21 @@
 """Channel adapters: each turns a sales channel into batches of IncomingOrder.
 
 A batch is committed as one transaction; then its cursor is saved and `after_commit` runs
-(a file drop moves the file to processed/). A batch that fails to parse calls `rejected`.
+(a file drop moves the file to processed/). A batch that fails to parse (FileFormatError,
+from `core/csvfile.py`) calls `rejected`. `adapter_for` builds the adapter of a channel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from avasam_cli.core.services.intake import IncomingOrder
+from avasam_cli.core.config import Settings
+from avasam_cli.core.incoming import IncomingOrder
+from avasam_cli.core.secrets import read_secret
+from avasam_cli.core.statuses import ChannelType
 
 
 @dataclass
@@ -29,5 +33,24 @@ class Adapter(Protocol):
     def batches(self, cursor: str | None, since: datetime | None) -> Iterator[Batch]: ...
 
 
-class FileFormatError(Exception):
-    """A dropped file cannot be read; the message names the line and the problem."""
+def adapter_for(kind: str, config: Mapping[str, str], settings: Settings) -> Adapter:
+    """The adapter of a channel of type `kind` with its stored `config`; its secrets are
+    read now (from the variables or files the config names), so a missing one fails early."""
+    tz = settings.timezone
+    if kind == ChannelType.FILE:
+        from avasam_cli.core.channels.files import FileDrop
+
+        return FileDrop(config["path"], tz)
+    from avasam_cli.core.channels.http import JsonHttp
+
+    http = JsonHttp(timeout=settings.http_timeout, backoff=settings.http_backoff)
+    if kind == ChannelType.SHOPIFY:
+        from avasam_cli.core.channels.shopify import Shopify
+
+        token = read_secret(config.get("token_env"), config.get("token_file"), "Shopify token")
+        return Shopify(config["url"], token, tz, http)
+    from avasam_cli.core.channels.woocommerce import WooCommerce
+
+    key = read_secret(config.get("key_env"), None, "WooCommerce key")
+    secret = read_secret(config.get("secret_env"), None, "WooCommerce secret")
+    return WooCommerce(config["url"], key, secret, tz, http)

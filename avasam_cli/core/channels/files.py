@@ -8,22 +8,24 @@ starting with '.' (or another extension) and rename it when complete.
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from avasam_cli.core.channels import Batch, FileFormatError
-from avasam_cli.core.channels.records import RecordError, build_order
+from avasam_cli.core.channels import Batch
+from avasam_cli.core.channels.records import build_order
+from avasam_cli.core.csvfile import FileFormatError, Utf8Lines, csv_rows
 from avasam_cli.core.errors import InvalidInput
-from avasam_cli.core.services.intake import IncomingOrder
+from avasam_cli.core.incoming import FieldError, IncomingOrder
 
 SUFFIXES = (".csv", ".json", ".jsonl")
+ORDER_FIELDS = ("order_id", "reference", "placed_at", "status", "name", "address1", "address2",
+                "city", "county", "postcode", "country", "phone", "email", "shipping_method")
 LINE_FIELDS = ("sku", "title", "quantity", "unit_price")
 CHUNK = 1000
 
@@ -49,7 +51,7 @@ class FileDrop:
 
     def _orders(self, path: Path) -> Iterator[IncomingOrder]:
         with path.open("rb") as raw:
-            handle = _Utf8Lines(raw)
+            handle = Utf8Lines(raw)
             suffix = path.suffix.lower()
             records = (_csv_records(handle) if suffix == ".csv" else
                        _jsonl_records(handle) if suffix == ".jsonl" else
@@ -57,39 +59,8 @@ class FileDrop:
             for line, fields, lines in records:
                 try:
                     yield build_order(fields, lines, self.tz)
-                except RecordError as exc:
-                    raise FileFormatError(f"line {line}: {exc}") from None
-
-
-class _Utf8Lines:
-    """A binary file as UTF-8 text lines (a BOM is dropped), naming the line that is not
-    UTF-8. Iterates by line (csv, JSON Lines) or reads by size (the JSON array reader)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw, self.number, self.pending = raw, 0, ""
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        data = self.raw.readline()
-        if not data:
-            raise StopIteration
-        self.number += 1
-        try:
-            return data.decode("utf-8-sig" if self.number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise FileFormatError(f"line {self.number}: not UTF-8 text; save the file as "
-                                  "UTF-8") from None
-
-    def read(self, size: int) -> str:
-        while len(self.pending) < size:
-            try:
-                self.pending += next(self)
-            except StopIteration:
-                break
-        text, self.pending = self.pending[:size], self.pending[size:]
-        return text
+                except FieldError as exc:
+                    raise FileFormatError(line, str(exc)) from None
 
 
 def _chunks(orders: Iterator[IncomingOrder]) -> Iterator[list[IncomingOrder]]:
@@ -106,79 +77,56 @@ def _chunks(orders: Iterator[IncomingOrder]) -> Iterator[list[IncomingOrder]]:
 Record = tuple[int, dict[str, Any], list[dict[str, Any]]]
 
 
-class TextSource(Protocol):
-    def __iter__(self) -> Iterator[str]: ...
-
-    def read(self, size: int) -> str: ...
-
-
-def _csv_records(handle: TextSource) -> Iterator[Record]:
+def _csv_records(handle: Utf8Lines) -> Iterator[Record]:
     """One row per line item; consecutive rows with the same order_id are one order."""
-    reader = csv.reader(handle)
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise FileFormatError(f"line 1: {exc}") from None
-    if "order_id" not in header or "sku" not in header:
-        raise FileFormatError("line 1: the header needs at least order_id and sku columns")
     current: Record | None = None
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise FileFormatError(f"line {reader.line_num}: {exc}") from None
-        if not any(v.strip() for v in values):
-            continue
-        row = dict(zip(header, values, strict=False))
-        line_fields = {key: row.get(key) for key in LINE_FIELDS}
-        if current is not None and current[1].get("order_id") == row.get("order_id"):
+    for line, row in csv_rows(handle, ["order_id", "sku"],
+                              [*ORDER_FIELDS[1:], *LINE_FIELDS[1:]], empty_ok=True):
+        line_fields: dict[str, Any] = {key: row.get(key) for key in LINE_FIELDS}
+        if current is not None and current[1].get("order_id") == row["order_id"]:
             current[2].append(line_fields)
             continue
         if current is not None:
             yield current
-        current = (reader.line_num, row, [line_fields])
+        current = (line, dict(row), [line_fields])
     if current is not None:
         yield current
 
 
-def _jsonl_records(handle: TextSource) -> Iterator[Record]:
+def _jsonl_records(handle: Utf8Lines) -> Iterator[Record]:
     for number, text in enumerate(handle, start=1):
         if text.strip():
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise FileFormatError(f"line {number}: {exc.msg}") from None
+                raise FileFormatError(number, exc.msg) from None
             yield _record(number, value)
 
 
-def _json_records(handle: TextSource) -> Iterator[Record]:
+def _json_records(handle: Utf8Lines) -> Iterator[Record]:
     for line, value in _JsonArray(handle):
         yield _record(line, value)
 
 
 def _record(line: int, value: Any) -> Record:
     if not isinstance(value, dict):
-        raise FileFormatError(f"line {line}: each order must be a JSON object")
+        raise FileFormatError(line, "each order must be a JSON object")
     lines = value.get("lines")
     if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
-        raise FileFormatError(f"line {line}: lines must be a list of objects")
+        raise FileFormatError(line, "lines must be a list of objects")
     return line, value, lines
 
 
 class _JsonArray:
     """Streams the objects of a top-level JSON array without reading the whole file."""
 
-    def __init__(self, handle: TextSource) -> None:
+    def __init__(self, handle: Utf8Lines) -> None:
         self.handle, self.buffer, self.pos, self.line, self.eof = handle, "", 0, 1, False
         self.decoder = json.JSONDecoder()
 
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         if self._next_char() != "[":
-            raise FileFormatError(f"line {self.line}: a .json file must hold an array of orders")
+            raise FileFormatError(self.line, "a .json file must hold an array of orders")
         self._advance(1)
         first = True
         while True:
@@ -186,10 +134,10 @@ class _JsonArray:
             if char == "]":
                 return
             if char == "":
-                raise FileFormatError(f"line {self.line}: the file ends before the closing ]")
+                raise FileFormatError(self.line, "the file ends before the closing ]")
             if not first:
                 if char != ",":
-                    raise FileFormatError(f"line {self.line}: expected ',' or ']'")
+                    raise FileFormatError(self.line, "expected ',' or ']'")
                 self._advance(1)
                 self._next_char()
             first = False
@@ -227,9 +175,9 @@ class _JsonArray:
                     continue
                 line = exc.lineno - 1 + self.line - self._line_base()
                 if not self.buffer.rstrip().endswith("]"):
-                    raise FileFormatError(f"line {line}: the file ends in the middle of an "
+                    raise FileFormatError(line, "the file ends in the middle of an "
                                           "order (truncated?)") from None
-                raise FileFormatError(f"line {line}: {exc.msg}") from None
+                raise FileFormatError(line, exc.msg) from None
             self._advance(end - self.pos)
             return value
 

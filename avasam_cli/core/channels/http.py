@@ -15,9 +15,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
+from functools import partial
 from typing import Any
 
 from avasam_cli.core.errors import RemoteError
+from avasam_cli.core.retry import retry
 
 ATTEMPTS = 4
 MAX_RETRY_AFTER = 120.0
@@ -38,32 +40,38 @@ class JsonHttp:
         self.sleep = sleep
 
     def get(self, url: str, headers: dict[str, str]) -> Response:
-        delay = self.backoff
-        for attempt in range(1, ATTEMPTS + 1):
-            last = attempt == ATTEMPTS
-            request = urllib.request.Request(url, headers={"Accept": "application/json",
-                                                           "User-Agent": "avasam", **headers})
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-                    return Response(reply.status, reply.headers, _json(reply.read(), url))
-            except urllib.error.HTTPError as exc:
-                if exc.code == 429 and not last:
-                    self.sleep(_retry_after(exc.headers, delay))
-                    continue
-                if exc.code >= 500 and not last:
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                raise RemoteError(f"{_where(url)} answered HTTP {exc.code} {exc.reason}"
-                                  f"{_hint(exc.code)}") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                if not last:
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                reason = getattr(exc, "reason", exc)
-                raise RemoteError(f"{_where(url)} could not be reached: {reason}") from None
-        raise AssertionError("unreachable")
+        try:
+            status, reply_headers, raw = retry(
+                partial(self._fetch, url, headers), attempts=ATTEMPTS,
+                first_delay=self.backoff, transient=_transient, told_wait=_told_wait,
+                sleep=self.sleep)
+        except urllib.error.HTTPError as exc:
+            raise RemoteError(f"{_where(url)} answered HTTP {exc.code} {exc.reason}"
+                              f"{_hint(exc.code)}") from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise RemoteError(f"{_where(url)} could not be reached: {reason}") from None
+        return Response(status, reply_headers, _json(raw, url))
+
+    def _fetch(self, url: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
+        request = urllib.request.Request(url, headers={"Accept": "application/json",
+                                                       "User-Agent": "avasam", **headers})
+        with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+            return reply.status, reply.headers, reply.read()
+
+
+def _transient(exc: Exception) -> bool:
+    """Server errors, rate limits and dropped connections; not 4xx (a wrong request)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code == 429 or exc.code >= 500
+    return isinstance(exc, urllib.error.URLError | TimeoutError | ConnectionError)
+
+
+def _told_wait(exc: Exception, delay: float) -> float | None:
+    """A 429's Retry-After (the backoff delay when it has none)."""
+    if isinstance(exc, urllib.error.HTTPError) and exc.code == 429:
+        return _retry_after(exc.headers, delay)
+    return None
 
 
 def _json(raw: bytes, url: str) -> Any:

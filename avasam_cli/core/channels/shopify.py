@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp
-from avasam_cli.core.channels.records import RecordError, read_api_orders
+from avasam_cli.core.channels.records import read_api_orders
 from avasam_cli.core.errors import RemoteError
+from avasam_cli.core.incoming import FieldError
 
 API_VERSION = "2024-10"
 PAGE_SIZE = 250
@@ -52,7 +53,7 @@ class Shopify:
 def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     address = item.get("shipping_address")
     if not isinstance(address, dict):
-        raise RecordError("has no shipping address")
+        raise FieldError("has no shipping address")
     name = address.get("name") or " ".join(
         part for part in (address.get("first_name"), address.get("last_name")) if part)
     shipping = item.get("shipping_lines") or [{}]

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.channels.secrets import check_env_name, check_secret_file
 from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
+from avasam_cli.core.secrets import check_env_name, check_secret_file
 from avasam_cli.core.services.catalogue import SERVICES
 from avasam_cli.core.statuses import ChannelType
 from avasam_cli.core.workspace import Workspace

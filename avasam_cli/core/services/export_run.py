@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -37,6 +36,7 @@ from avasam_cli.core.models import (
     table,
 )
 from avasam_cli.core.progress import SILENT, Progress, counted
+from avasam_cli.core.retry import retry
 from avasam_cli.core.schedule import is_due, parse_schedule
 from avasam_cli.core.services.exports import get_export, render_filename, target_of
 from avasam_cli.core.transports import TransferError, Uploader, uploader_for
@@ -44,6 +44,10 @@ from avasam_cli.core.workspace import Workspace
 
 ATTEMPTS = 3
 STALE_CLAIM = timedelta(minutes=15)
+
+# Where a dry run's file goes, chosen by the caller (a file, stdout): opens a binary stream,
+# and is called only once the file is written, so a run that fails first opens nothing.
+DryRunOutput = Callable[[], AbstractContextManager[IO[bytes]]]
 
 
 @dataclass
@@ -84,8 +88,11 @@ def test_export(ws: Workspace, name: str) -> Iterator[str]:
 
 
 def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
-               output: str | None = None, progress: Progress = SILENT) -> RunResult:
-    """Write the export's file and send it; `progress` counts the order lines written."""
+               output: DryRunOutput | None = None, progress: Progress = SILENT) -> RunResult:
+    """Write the export's file and send it; `progress` counts the order lines written.
+
+    A dry run sends nothing and copies the file to `output` (nowhere without one).
+    """
     started = ws.now()
     with ws.uow() as uow:
         export = get_export(uow.session, name)
@@ -194,20 +201,25 @@ def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path,
 
 
 def _upload_with_retries(uploader: Uploader, local: Path, name: str, backoff: float) -> None:
-    delay = backoff  # AVASAM_EXPORT_BACKOFF: seconds before the first retry, doubling
-    for attempt in range(1, ATTEMPTS + 1):
+    """Connect and upload, on a new connection each try; a transient failure is tried again
+    (`backoff`, AVASAM_EXPORT_BACKOFF: seconds before the first retry, doubling)."""
+    tries = 0
+
+    def attempt() -> None:
+        nonlocal tries
+        tries += 1
         try:
             uploader.connect()
             uploader.upload(local, name)
-            return
-        except TransferError as exc:
-            if not exc.transient or attempt == ATTEMPTS:
-                tries = f" (after {attempt} tries)" if attempt > 1 else ""
-                raise RemoteError(f"{exc}{tries}") from None
-            time.sleep(delay)
-            delay *= 2
         finally:
             uploader.close()
+
+    try:
+        retry(attempt, attempts=ATTEMPTS, first_delay=backoff,
+              transient=lambda exc: isinstance(exc, TransferError) and exc.transient)
+    except TransferError as exc:
+        after = f" (after {tries} tries)" if tries > 1 else ""
+        raise RemoteError(f"{exc}{after}") from None
 
 
 def _finish(ws: Workspace, export_id: int, run_id: int, outcome: str, file_name: str | None,
@@ -249,13 +261,12 @@ def _mark_sent(session: Session, export: ExportTarget, run_id: int, order_ids: l
                 for oid in first_time])
 
 
-def _copy_out(local: Path, output: str | None) -> None:
-    if output in (None, "-"):
-        with local.open("rb") as source:
-            shutil.copyfileobj(source, sys.stdout.buffer)
-        sys.stdout.flush()
+def _copy_out(local: Path, output: DryRunOutput | None) -> None:
+    if output is None:
         return
-    shutil.copyfile(local, str(output))
+    with local.open("rb") as source, output() as sink:
+        shutil.copyfileobj(source, sink)
+        sink.flush()
 
 
 def _remote(step: Any) -> Any:

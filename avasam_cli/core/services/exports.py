@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.channels.secrets import check_env_name, check_secret_file, read_secret
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import ExportTarget
 from avasam_cli.core.schedule import parse_schedule
+from avasam_cli.core.secrets import check_env_name, check_secret_file, read_secret
 from avasam_cli.core.services.catalogue import get_supplier
 from avasam_cli.core.statuses import ExportProtocol, FileFormat
 from avasam_cli.core.transports import Target

@@ -3,82 +3,22 @@
 Lines linked to products are grouped by supplier: one order per supplier, all sharing
 the source order's reference. An order with an unlinked line waits in `matching`. An order
 whose shipping method maps to no service is `held` (shipping_unmapped) at once.
-Plain-row bulk inserts keep a 100,000-order pull fast and its memory flat.
+Plain-row bulk inserts keep a 100,000-order pull fast and its memory flat; the lifecycle's
+row-level transition (`move_row`) sets each row's status and builds its events.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.lifecycle import (
-    HoldReason,
-    Payment,
-    Shipping,
-    Status,
-    check_transition,
-    event_row,
-)
+from avasam_cli.core.incoming import IncomingLine, IncomingOrder, group_by_supplier
+from avasam_cli.core.lifecycle import HoldReason, Payment, Shipping, Status, move_row
 from avasam_cli.core.models import Order, OrderEvent, OrderLine, SourceOrder, table
-
-
-@dataclass(frozen=True)
-class LinkedProduct:
-    id: int
-    supplier_id: int
-    sku: str
-    supplier_product_id: str
-    title: str
-
-
-@dataclass
-class Delivery:
-    name: str
-    address1: str
-    city: str
-    postcode: str
-    country: str = "GB"
-    address2: str | None = None
-    county: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-
-@dataclass
-class IncomingLine:
-    channel_sku: str
-    quantity: int
-    title: str | None = None
-    channel_unit_price_pence: int | None = None
-    product: LinkedProduct | None = None
-
-
-@dataclass
-class IncomingOrder:
-    delivery: Delivery
-    lines: list[IncomingLine]
-    placed_at: datetime
-    shipping_service: str | None
-    channel_shipping_method: str | None = None
-    external_id: str = ""
-    reference: str | None = None
-    cancelled: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def content_hash(self) -> str:
-        """What the channel said about the order; a change means the order was updated."""
-        data = [
-            self.external_id, self.reference, self.cancelled, self.placed_at.isoformat(),
-            self.channel_shipping_method, vars(self.delivery), self.notes,
-            [[x.channel_sku, x.quantity, x.title, x.channel_unit_price_pence] for x in self.lines],
-        ]
-        # repr is deterministic for these plain values and much cheaper than json.dumps
-        return hashlib.sha256(repr(data).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -115,27 +55,31 @@ def create_orders(
     now: datetime,
 ) -> list[Created]:
     """Insert the order(s) of each (source id, incoming order), with lines and audit events."""
-    plans: list[tuple[int, IncomingOrder, list[IncomingLine], Status]] = []
-    for source_id, incoming in sources:
-        for lines, status in _groups(incoming):
-            plans.append((source_id, incoming, lines, status))
+    plans = [(source_id, incoming, lines, status)
+             for source_id, incoming in sources for lines, status in _split(incoming)]
     if not plans:
         return []
-    rows = [_order_row(channel_id, source_id, inc, lines, status, now)
-            for source_id, inc, lines, status in plans]
+    rows, events = [], []
+    for source_id, incoming, lines, status in plans:
+        row = _order_row(channel_id, source_id, incoming, lines, status, now)
+        events.append(_start(row, incoming, len(lines), status, actor, now))
+        rows.append(row)
     orders = table(Order)
     keys = dict(_returning(session, insert(orders).returning(
         orders.c.source_order_id, orders.c.supplier_id, orders.c.id), rows, key_size=2))
     order_ids = [keys[(row["source_order_id"], row["supplier_id"])] for row in rows]
-    line_rows, events, created = [], [], []
-    for order_id, (source_id, incoming, lines, status) in zip(order_ids, plans, strict=True):
+    line_rows, event_rows, created = [], [], []
+    for order_id, row, order_events, (source_id, _, lines, _) in zip(
+            order_ids, rows, events, plans, strict=True):
         line_rows += [_line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
-        events += _creation_events(order_id, incoming, len(lines), status, actor, now)
-        created.append(Created(order_id, source_id, status))
+        for event in order_events:
+            event["order_id"] = order_id  # known now, from INSERT ... RETURNING
+        event_rows += order_events
+        created.append(Created(order_id, source_id, row["status"]))
     # Core inserts (tables, not mapped classes): the ORM's bulk insert leaves out None
     # values, which splits rows into one-row batches whenever their None columns differ.
     session.execute(insert(table(OrderLine)), line_rows)
-    session.execute(insert(table(OrderEvent)), events)
+    session.execute(insert(table(OrderEvent)), event_rows)
     return created
 
 
@@ -148,34 +92,31 @@ def _returning(
             for row in result]
 
 
-def _groups(incoming: IncomingOrder) -> list[tuple[list[IncomingLine], Status]]:
-    if not all(line.product is not None for line in incoming.lines):
+def _split(incoming: IncomingOrder) -> list[tuple[list[IncomingLine], Status]]:
+    """The orders an incoming order becomes, each with its first status: one per supplier
+    of its lines, or one waiting in matching while a line is not linked to a product."""
+    linked = [(line, line.product) for line in incoming.lines if line.product is not None]
+    if len(linked) < len(incoming.lines):
         return [(incoming.lines, Status.MATCHING)]
-    by_supplier: dict[int, list[IncomingLine]] = {}
-    for line in incoming.lines:
-        assert line.product is not None
-        by_supplier.setdefault(line.product.supplier_id, []).append(line)
-    status = Status.QUEUE if incoming.shipping_service else Status.HELD
-    return [(lines, status) for lines in by_supplier.values()]
+    return [([line for line, _ in group], Status.QUEUE) for group in group_by_supplier(linked)]
 
 
-def _creation_events(
-    order_id: int,
+def _start(
+    row: dict[str, Any],
     incoming: IncomingOrder,
     line_count: int,
     status: Status,
     actor: str,
     now: datetime,
 ) -> list[dict[str, Any]]:
+    """Start the new order's row in `status` (held at once when its shipping method maps to
+    no service); its audit events, without the order id it has yet to get."""
     details: dict[str, Any] = {"reference": incoming.reference, "lines": line_count}
-    events = [event_row(order_id, "created", actor=actor, at=now, details=details,
-                        to_status=Status.MATCHING if status == Status.MATCHING else Status.QUEUE)]
-    if status == Status.HELD:
-        event = check_transition(Status.QUEUE, Status.HELD)
-        events.append(event_row(order_id, event, actor=actor, at=now, from_status=Status.QUEUE,
-                                to_status=Status.HELD, details={
-                                    "reason": HoldReason.SHIPPING_UNMAPPED,
-                                    "method": incoming.channel_shipping_method}))
+    events = [move_row(row, status, actor=actor, at=now, details=details)]
+    if status == Status.QUEUE and not incoming.shipping_service:
+        row["hold_reason"] = HoldReason.SHIPPING_UNMAPPED
+        events.append(move_row(row, Status.HELD, actor=actor, at=now, details={
+            "reason": HoldReason.SHIPPING_UNMAPPED, "method": incoming.channel_shipping_method}))
     return events
 
 
@@ -193,10 +134,9 @@ def _order_row(
         "channel_id": channel_id,
         "channel_reference": incoming.reference,
         "supplier_id": first.supplier_id if first and status != Status.MATCHING else None,
-        "status": status,
         "payment_status": Payment.UNPAID,
         "shipping_status": Shipping.UNSHIPPED,
-        "hold_reason": HoldReason.SHIPPING_UNMAPPED if status == Status.HELD else None,
+        "hold_reason": None,
         "placed_at": incoming.placed_at,
         "downloaded_at": now,
         **vars(incoming.delivery),

@@ -13,24 +13,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
-from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
-from avasam_cli.core.postcodes import normalise_postcode
-from avasam_cli.core.services.catalogue import SERVICES
-from avasam_cli.core.services.intake import (
+from avasam_cli.core.incoming import (
     Delivery,
     IncomingLine,
     IncomingOrder,
     LinkedProduct,
-    create_orders,
-    insert_sources,
+    MissingField,
+    field_text,
+    read_delivery,
 )
+from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
+from avasam_cli.core.services.catalogue import SERVICES
+from avasam_cli.core.services.intake import create_orders, insert_sources
 from avasam_cli.core.services.lookup import lock_order
 from avasam_cli.core.services.notes import add_note_locked
 from avasam_cli.core.services.processing import Outcome, process_order
 from avasam_cli.core.workspace import Workspace
 
 MANUAL_CHANNEL = "manual"
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _ITEM = re.compile(r"^(?P<sku>.+?)(?::(?P<qty>-?\d+))?$")
 FIELDS = (
     "name", "address1", "address2", "city", "county", "postcode", "country", "phone",
@@ -60,43 +60,21 @@ def parse_item(text: str) -> tuple[str, int]:
 
 def build_manual_order(values: dict[str, Any]) -> ManualOrder:
     """Validate the fields of `orders add` (from options or from a JSON file)."""
-    def text(key: str, required: bool = False) -> str | None:
-        value = values.get(key)
-        value = str(value).strip() if value is not None else ""
-        if required and not value:
-            raise InvalidInput(f"the order needs --{key.replace('_', '-')}")
-        return value or None
-
-    country = (text("country") or "GB").upper()
-    if not _COUNTRY.match(country):
-        raise InvalidInput(f"country {country!r} must be a two-letter ISO code such as GB")
-    postcode = text("postcode", required=True) or ""
-    if country == "GB":
-        postcode = normalise_postcode(postcode)
-    service = text("shipping_service", required=True) or ""
+    try:
+        delivery = read_delivery(values, strict_postcode=True)
+        service = field_text(values, "shipping_service", required=True)
+        reference = field_text(values, "reference") or None
+        note = field_text(values, "note") or None
+    except MissingField as exc:
+        raise InvalidInput(f"the order needs --{exc.key.replace('_', '-')}") from None
     if service not in SERVICES:
         raise InvalidInput(f"shipping service {service!r} must be one of {', '.join(SERVICES)}")
     raw_items = values.get("items") or []
     if not raw_items:
         raise InvalidInput("the order needs at least one --item SKU[:QTY]")
     items = [_item_from(raw) for raw in raw_items]
-    return ManualOrder(
-        delivery=Delivery(
-            name=text("name", required=True) or "",
-            address1=text("address1", required=True) or "",
-            address2=text("address2"),
-            city=text("city", required=True) or "",
-            county=text("county"),
-            postcode=postcode,
-            country=country,
-            phone=text("phone"),
-            email=text("email"),
-        ),
-        items=items,
-        shipping_service=service,
-        reference=text("reference"),
-        note=text("note"),
-    )
+    return ManualOrder(delivery=delivery, items=items, shipping_service=service,
+                       reference=reference, note=note)
 
 
 def read_order_file(path: Path) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.lifecycle import HoldReason, Status, check_transition, event_row
+from avasam_cli.core.incoming import LinkedProduct, group_by_supplier
+from avasam_cli.core.lifecycle import HoldReason, Status, move_row
 from avasam_cli.core.models import (
     Base,
     Order,
@@ -24,7 +25,6 @@ from avasam_cli.core.models import (
     table,
 )
 from avasam_cli.core.progress import SILENT, Progress
-from avasam_cli.core.services.intake import LinkedProduct
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
 
@@ -122,14 +122,12 @@ class _Chunk:
             else:
                 self.summary.waiting += 1
             return
-        groups: dict[int, list[tuple[Any, LinkedProduct]]] = {}
-        for line, product in zip(lines, products, strict=True):
-            assert product is not None
-            groups.setdefault(product.supplier_id, []).append((line, product))
+        groups = group_by_supplier(
+            (line, product) for line, product in zip(lines, products, strict=True) if product)
         service = order.shipping_service or self._shipping(order.channel_id).get(
             order.channel_shipping_method or "")
         order_ids = [order.id, *self._split(order.id, len(groups) - 1)]
-        for order_id, group in zip(order_ids, groups.values(), strict=True):
+        for order_id, group in zip(order_ids, groups, strict=True):
             self._matched(order, order_id, group, service, split=len(groups) > 1)
 
     def _matched(
@@ -158,26 +156,27 @@ class _Chunk:
         self, order_id: int, current: str, target: Status, values: dict[str, Any],
         details: dict[str, Any],
     ) -> None:
-        event = check_transition(current, target)
-        pending = self.order_updates.setdefault(order_id, {"id": order_id})
-        pending.update(status=target, updated_at=self.now, **values)
-        self.events.append(event_row(order_id, event, actor=self.actor, at=self.now,
-                                     details=details, from_status=current, to_status=target))
+        """Move the order's pending UPDATE row (its status is `current` when it has none yet)."""
+        pending = self.order_updates.setdefault(order_id, {"id": order_id, "status": current})
+        pending.update(values)
+        self.events.append(move_row(pending, target, actor=self.actor, at=self.now,
+                                    details=details))
 
     def _split(self, order_id: int, extra: int) -> list[int]:
         """New orders (copies of `order_id`) for the lines of the other suppliers."""
         if extra == 0:
             return []
         source = self.session.get_one(Order, order_id)
-        columns = [c.key for c in table(Order).columns if c.key != "id"]
-        copy = {key: getattr(source, key) for key in columns}
+        columns = [c.key for c in table(Order).columns if c.key not in ("id", "status")]
+        copies = [{key: getattr(source, key) for key in columns} for _ in range(extra)]
+        events = [move_row(copy, Status.MATCHING, actor=self.actor, at=self.now,
+                           details={"split_from": order_id}) for copy in copies]
         orders = table(Order)
-        ids = list(self.session.execute(insert(orders).returning(orders.c.id), [copy] * extra)
+        ids = list(self.session.execute(insert(orders).returning(orders.c.id), copies)
                    .scalars())
-        for new_id in ids:
-            self.events.append(event_row(new_id, "created", actor=self.actor, at=self.now,
-                                         to_status=Status.MATCHING,
-                                         details={"split_from": order_id}))
+        for new_id, event in zip(ids, events, strict=True):  # the copies are alike
+            event["order_id"] = new_id
+        self.events += events
         return ids
 
     def _resolver(self, channel_id: int) -> SkuResolver:

@@ -17,16 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.channels import Adapter, FileFormatError
-from avasam_cli.core.channels.secrets import read_secret
-from avasam_cli.core.config import Settings
+from avasam_cli.core.channels import adapter_for
+from avasam_cli.core.csvfile import FileFormatError
 from avasam_cli.core.days import parse_since
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
+from avasam_cli.core.incoming import IncomingOrder
 from avasam_cli.core.lifecycle import CancelReason, Status, check_direct_cancel, record_event
 from avasam_cli.core.models import Channel, Order, SourceOrder
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
-from avasam_cli.core.services.intake import IncomingOrder, create_orders, insert_sources
+from avasam_cli.core.services.intake import create_orders, insert_sources
 from avasam_cli.core.services.lookup import lock_order
 from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.services.sku_links import SkuResolver
@@ -85,7 +85,7 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
     with ws.uow(read_only=True) as uow:
         channel = uow.session.scalars(select(Channel).where(Channel.name == name)).one()
         channel_id, cursor = channel.id, channel.cursor
-        adapter = build_adapter(channel.type, json.loads(channel.config), ws.settings)
+        adapter = adapter_for(channel.type, json.loads(channel.config), ws.settings)
     start = parse_since(since, ws.timezone, ws.now()) if since else None
     try:
         for batch in adapter.batches(cursor, start):
@@ -111,27 +111,6 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
             batch.after_commit()
     finally:
         summary.problems += adapter.problems
-
-
-def build_adapter(kind: str, config: dict[str, str], settings: Settings) -> Adapter:
-    tz = settings.timezone
-    if kind == "file":
-        from avasam_cli.core.channels.files import FileDrop
-
-        return FileDrop(config["path"], tz)
-    from avasam_cli.core.channels.http import JsonHttp
-
-    http = JsonHttp(timeout=settings.http_timeout, backoff=settings.http_backoff)
-    if kind == "shopify":
-        from avasam_cli.core.channels.shopify import Shopify
-
-        token = read_secret(config.get("token_env"), config.get("token_file"), "Shopify token")
-        return Shopify(config["url"], token, tz, http)
-    from avasam_cli.core.channels.woocommerce import WooCommerce
-
-    key = read_secret(config.get("key_env"), None, "WooCommerce key")
-    secret = read_secret(config.get("secret_env"), None, "WooCommerce secret")
-    return WooCommerce(config["url"], key, secret, tz, http)
 
 
 class Ingest:

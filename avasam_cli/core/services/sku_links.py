@@ -14,8 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import Conflict, NotFound
+from avasam_cli.core.incoming import LinkedProduct
 from avasam_cli.core.models import Channel, Product, SkuLink, Supplier
-from avasam_cli.core.services.intake import LinkedProduct
 from avasam_cli.core.workspace import Workspace
 
 PRODUCT_COLUMNS = (Product.id, Product.supplier_id, Product.sku, Product.supplier_product_id,
