@@ -91,12 +91,19 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
-    cron: Annotated[bool, typer.Option(
-        "--cron", help="Job mode for cron: print nothing on success, only Error lines.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", help="With --cron: print as usual.")]
-    = False,
-    log_file: Annotated[str | None, typer.Option(
-        envvar="AVASAM_LOG_FILE", help="Append one line per job run to this file.")] = None,
+    cron: Annotated[
+        bool,
+        typer.Option(
+            "--cron", help="Job mode for cron: print nothing on success, only Error lines."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="With --cron: print as usual.")
+    ] = False,
+    log_file: Annotated[
+        str | None,
+        typer.Option(envvar="AVASAM_LOG_FILE", help="Append one line per job run to this file."),
+    ] = None,
 ) -> None:
     ctx.obj = CliState(db=db_url, cron=cron, verbose=verbose, log_file=log_file)
 

@@ -50,42 +50,69 @@ def _choice(values: Iterable[str]) -> click.Choice[str]:
     return click.Choice([str(v) for v in values])
 
 
-OrderArg = Annotated[str, typer.Argument(
-    help="Order number, id or reference.", autocompletion=complete_names("order"))]
-ChannelArg = Annotated[str, typer.Argument(
-    help="Channel name, e.g. shop.", autocompletion=complete_names("channel"))]
-ExportArg = Annotated[str, typer.Argument(
-    help="Export name, e.g. oak-sftp.", autocompletion=complete_names("export"))]
-SupplierArg = Annotated[str, typer.Argument(
-    help="Supplier code, e.g. OAKCO.", autocompletion=complete_names("supplier"))]
+OrderArg = Annotated[
+    str,
+    typer.Argument(help="Order number, id or reference.", autocompletion=complete_names("order")),
+]
+ChannelArg = Annotated[
+    str, typer.Argument(help="Channel name, e.g. shop.", autocompletion=complete_names("channel"))
+]
+ExportArg = Annotated[
+    str, typer.Argument(help="Export name, e.g. oak-sftp.", autocompletion=complete_names("export"))
+]
+SupplierArg = Annotated[
+    str,
+    typer.Argument(help="Supplier code, e.g. OAKCO.", autocompletion=complete_names("supplier")),
+]
 SkuArg = Annotated[str, typer.Argument(help="Catalogue SKU, e.g. OAK-TABLE-01.")]
-TicketArg = Annotated[int, typer.Argument(help="Ticket number, as `tickets list` shows it.",
-                                           min=1, max=2**31 - 1)]
-ServiceArg = Annotated[str, typer.Argument(
-    help="Shipping service: standard, standard_tracked or expedited.", metavar="SERVICE",
-    click_type=_choice(tuple(ShippingServiceKind)))]
+TicketArg = Annotated[
+    int, typer.Argument(help="Ticket number, as `tickets list` shows it.", min=1, max=2**31 - 1)
+]
+ServiceArg = Annotated[
+    str,
+    typer.Argument(
+        help="Shipping service: standard, standard_tracked or expedited.",
+        metavar="SERVICE",
+        click_type=_choice(tuple(ShippingServiceKind)),
+    ),
+]
 
-ServiceOption = Annotated[str | None, typer.Option(
-    help="Shipping service.", click_type=_choice(tuple(ShippingServiceKind)))]
-CancelReasonOption = Annotated[str, typer.Option(
-    help="Why: 'other' needs --note.", click_type=_choice(SELLER_CANCEL_REASONS))]
-ChannelTypeOption = Annotated[str, typer.Option(
-    "--type", help="Where the orders come from.", click_type=_choice(tuple(ChannelType)))]
-ProtocolOption = Annotated[str | None, typer.Option(
-    help="How the file is delivered.", click_type=_choice(tuple(ExportProtocol)))]
-FileFormatOption = Annotated[str | None, typer.Option(
-    "--file-format", help="The file's format.", click_type=_choice(tuple(FileFormat)))]
-TicketKindOption = Annotated[str, typer.Option(
-    help="What the ticket is about.", click_type=_choice(tuple(TicketKind)))]
-SinceOption = Annotated[str | None, typer.Option(
-    help="Since a day (2026-11-01, today, yesterday) or a span back from now (12h, 7d, 2w, 3mo); "
-    "days are in the business timezone.")]
+ServiceOption = Annotated[
+    str | None,
+    typer.Option(help="Shipping service.", click_type=_choice(tuple(ShippingServiceKind))),
+]
+CancelReasonOption = Annotated[
+    str, typer.Option(help="Why: 'other' needs --note.", click_type=_choice(SELLER_CANCEL_REASONS))
+]
+ChannelTypeOption = Annotated[
+    str,
+    typer.Option(
+        "--type", help="Where the orders come from.", click_type=_choice(tuple(ChannelType))
+    ),
+]
+ProtocolOption = Annotated[
+    str | None,
+    typer.Option(help="How the file is delivered.", click_type=_choice(tuple(ExportProtocol))),
+]
+FileFormatOption = Annotated[
+    str | None,
+    typer.Option("--file-format", help="The file's format.", click_type=_choice(tuple(FileFormat))),
+]
+TicketKindOption = Annotated[
+    str, typer.Option(help="What the ticket is about.", click_type=_choice(tuple(TicketKind)))
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Since a day (2026-11-01, today, yesterday) or a span back from now "
+        "(12h, 7d, 2w, 3mo); days are in the business timezone."
+    ),
+]
 # --limit means the same everywhere: at most N rows, 0 for no limit.
 # Counts and ids typed by people are bounded at the edge: past these, a number is a typo, and
 # the database could not hold it anyway (64-bit integers).
 MAX_COUNT = 1_000_000_000
-LimitOption = Annotated[int, typer.Option(min=0, max=MAX_COUNT,
-                                          help="At most N rows; 0 for all.")]
+LimitOption = Annotated[int, typer.Option(min=0, max=MAX_COUNT, help="At most N rows; 0 for all.")]
 
 
 def option_group(group: type[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -101,10 +128,17 @@ def option_group(group: type[Any]) -> Callable[[Callable[..., Any]], Callable[..
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         hints = get_type_hints(command, include_extras=True)
         [target] = [name for name, hint in hints.items() if hint is group]
-        params = [p.replace(annotation=hints[p.name])
-                  for p in inspect.signature(command).parameters.values() if p.name != target]
-        params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                     annotation=types[name]) for name, default in fields.items()]
+        params = [
+            p.replace(annotation=hints[p.name])
+            for p in inspect.signature(command).parameters.values()
+            if p.name != target
+        ]
+        params += [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=types[name]
+            )
+            for name, default in fields.items()
+        ]
 
         @functools.wraps(command)
         def with_group(*args: Any, **kwargs: Any) -> Any:
@@ -112,7 +146,8 @@ def option_group(group: type[Any]) -> Callable[[Callable[..., Any]], Callable[..
             return command(*args, **kwargs, **{target: group(**values)})
 
         with_group.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            params, return_annotation=hints.get("return"))
+            params, return_annotation=hints.get("return")
+        )
         with_group.__annotations__ = {p.name: p.annotation for p in params}
         return with_group
 
@@ -126,31 +161,45 @@ class ExportOptions:
     supplier: Annotated[str | None, typer.Option(help="Supplier code.")] = None
     protocol: ProtocolOption = None
     host: Annotated[str | None, typer.Option(help="Server name or address.")] = None
-    port: Annotated[int | None, typer.Option(
-        min=1, max=65535, help="Port (21 for FTP/FTPS, 22 for SFTP).")] = None
-    username: Annotated[str | None, typer.Option(help="Login name.")] = None
-    password_env: Annotated[str | None, typer.Option(
-        help="NAME of the environment variable holding the password.")] = None
-    password_file: Annotated[str | None, typer.Option(
-        help="A mode-600 file holding the password.")] = None
-    key_file: Annotated[str | None, typer.Option(
-        help="SFTP: a private key (ed25519, RSA, ECDSA).")] = None
-    known_hosts: Annotated[str | None, typer.Option(
-        help="SFTP: known_hosts file [default: ~/.ssh/known_hosts].")] = None
-    remote_dir: Annotated[str | None, typer.Option(
-        help="Directory on the server (or the folder).")] = None
-    filename: Annotated[str | None, typer.Option(
-        help="File name template: {supplier} {export} {timestamp} {run}.")] = None
-    file_format: FileFormatOption = None
-    schedule: Annotated[str | None, typer.Option(
-        help="Cron expression, e.g. '0 */2 * * *'.")] = None
-    only_new: Annotated[bool | None, typer.Option(
-        "--only-new/--all-open", help="Send only orders not sent before, or every open order.")
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (21 for FTP/FTPS, 22 for SFTP).")
     ] = None
-    passive: Annotated[bool | None, typer.Option("--passive/--active", help="FTP data mode.")
-                       ] = None
-    insecure_tls: Annotated[bool | None, typer.Option(
-        "--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate.")] = None
+    username: Annotated[str | None, typer.Option(help="Login name.")] = None
+    password_env: Annotated[
+        str | None, typer.Option(help="NAME of the environment variable holding the password.")
+    ] = None
+    password_file: Annotated[
+        str | None, typer.Option(help="A mode-600 file holding the password.")
+    ] = None
+    key_file: Annotated[
+        str | None, typer.Option(help="SFTP: a private key (ed25519, RSA, ECDSA).")
+    ] = None
+    known_hosts: Annotated[
+        str | None, typer.Option(help="SFTP: known_hosts file [default: ~/.ssh/known_hosts].")
+    ] = None
+    remote_dir: Annotated[
+        str | None, typer.Option(help="Directory on the server (or the folder).")
+    ] = None
+    filename: Annotated[
+        str | None, typer.Option(help="File name template: {supplier} {export} {timestamp} {run}.")
+    ] = None
+    file_format: FileFormatOption = None
+    schedule: Annotated[str | None, typer.Option(help="Cron expression, e.g. '0 */2 * * *'.")] = (
+        None
+    )
+    only_new: Annotated[
+        bool | None,
+        typer.Option(
+            "--only-new/--all-open", help="Send only orders not sent before, or every open order."
+        ),
+    ] = None
+    passive: Annotated[bool | None, typer.Option("--passive/--active", help="FTP data mode.")] = (
+        None
+    )
+    insecure_tls: Annotated[
+        bool | None,
+        typer.Option("--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate."),
+    ] = None
 
 
 export_options = option_group(ExportOptions)

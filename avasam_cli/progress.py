@@ -24,8 +24,9 @@ _REDRAW = 0.1  # seconds between redraws of a running count
 
 
 class TerminalProgress:
-    def __init__(self, label: str, *, threshold: int = BAR_THRESHOLD,
-                 stream: TextIO | None = None) -> None:
+    def __init__(
+        self, label: str, *, threshold: int = BAR_THRESHOLD, stream: TextIO | None = None
+    ) -> None:
         self.label, self.threshold = label, threshold
         self.stream = stream or sys.stderr
         self.done = 0
@@ -38,8 +39,9 @@ class TerminalProgress:
             self._counting = True
             self._draw_count()
         elif total >= self.threshold:
-            self._bar = click.progressbar(length=total, label=self.label, file=self.stream,
-                                          show_pos=True, show_eta=True)
+            self._bar = click.progressbar(
+                length=total, label=self.label, file=self.stream, show_pos=True, show_eta=True
+            )
             self._bar.__enter__()
 
     def advance(self, count: int = 1) -> None:

@@ -64,8 +64,9 @@ def render_rows(
     return _json(all_rows, keys, tz, out, lines=fmt == Format.jsonl)
 
 
-def render_changed(rows: list[dict[str, Any]], fmt: Format, tz: tzinfo,
-                   out: TextIO | None = None) -> None:
+def render_changed(
+    rows: list[dict[str, Any]], fmt: Format, tz: tzinfo, out: TextIO | None = None
+) -> None:
     """Orders a command has just changed, on stdout: a table for people; for JSON the object
     itself when there is one (`-f json | jq .number`), an array when there are several."""
     if fmt == Format.json and len(rows) == 1:
@@ -99,8 +100,10 @@ def render_record(
             out.write(f"\n{key}:\n")
             if value:
                 rows = [[_cell(v, tz) for v in item.values()] for item in value]
-                out.write(tabulate(rows, headers=list(value[0]), tablefmt="simple",
-                                   disable_numparse=True) + "\n")
+                out.write(
+                    tabulate(rows, headers=list(value[0]), tablefmt="simple", disable_numparse=True)
+                    + "\n"
+                )
             else:
                 out.write("  (none)\n")
 

@@ -33,8 +33,9 @@ class CliState:
             from avasam_cli.core.config import Settings
             from avasam_cli.core.workspace import Workspace
 
-            self._workspace = Workspace(Settings.resolve(self.db, log_file=self.log_file),
-                                        check_schema=check_schema)
+            self._workspace = Workspace(
+                Settings.resolve(self.db, log_file=self.log_file), check_schema=check_schema
+            )
             ctx.call_on_close(self._workspace.close)
         return self._workspace
 

@@ -12,8 +12,16 @@ import typer
 from avasam_cli.state import say, workspace
 
 
-def add_switches(app: typer.Typer, noun: str, argument: Any, service: str, *, example: str,
-                 enable: str, disable: str) -> None:
+def add_switches(
+    app: typer.Typer,
+    noun: str,
+    argument: Any,
+    service: str,
+    *,
+    example: str,
+    enable: str,
+    disable: str,
+) -> None:
     """Register `enable` and `disable` on `app`.
 
     `argument` is the name's Annotated argument type (params.py); `service` the core module
@@ -22,7 +30,8 @@ def add_switches(app: typer.Typer, noun: str, argument: Any, service: str, *, ex
     """
     for command, enabled, summary in (("enable", True, enable), ("disable", False, disable)):
         app.command(command, help=f"{summary}\n\nExample: avasam {noun}s {command} {example}")(
-            _switch(noun, argument, service, enabled))
+            _switch(noun, argument, service, enabled)
+        )
 
 
 def _switch(noun: str, argument: Any, service: str, enabled: bool) -> Callable[..., None]:

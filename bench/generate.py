@@ -19,23 +19,136 @@ from pathlib import Path
 from avasam_cli.core.db import make_engine
 from avasam_cli.core.migrate import upgrade
 
-MATERIALS = ["Oak", "Pine", "Walnut", "Teak", "Birch", "Ash", "Maple", "Cherry", "Beech",
-             "Elm", "Bamboo", "Rattan", "Steel", "Brass", "Glass", "Marble", "Velvet",
-             "Linen", "Wool", "Cotton"]
-ITEMS = ["Dining Table", "Side Table", "Coffee Table", "Dining Chair", "Arm Chair", "Bar Stool",
-         "Bookcase", "Wall Shelf", "Sideboard", "Wardrobe", "Bed Frame", "Bedside Table",
-         "Desk", "Office Chair", "Bench", "Lamp", "Floor Lamp", "Mirror", "Rug", "Cushion",
-         "Throw", "Curtain", "Clock", "Vase", "Planter", "Basket", "Tray", "Candle Holder",
-         "Coat Rack", "Shoe Rack", "TV Unit", "Console Table", "Footstool", "Ottoman", "Sofa",
-         "Loveseat", "Chest of Drawers", "Dressing Table", "Headboard", "Cabinet",
-         "Display Unit", "Room Divider", "Ladder Shelf", "Magazine Rack", "Picture Frame",
-         "Storage Box", "Towel Rail", "Wine Rack", "Nest of Tables", "Trolley"]
-FIRST = ["Ann", "Bob", "Cara", "Dev", "Ella", "Finn", "Gita", "Hugo", "Iris", "Jack", "Kemi",
-         "Liam", "Maya", "Noah", "Orla", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]
-LAST = ["Lee", "Smith", "Jones", "Patel", "Brown", "Khan", "Evans", "Wilson", "Taylor",
-        "Murphy", "Walker", "Wright", "Green", "Hall", "Wood", "Clarke", "Hughes", "Ali"]
-POSTCODES = ["SW1A 1AA", "M1 1AE", "LS1 4AP", "B33 8TH", "CR2 6XH", "EH1 1YZ", "BS1 4DJ",
-             "YO1 7LZ", "CF10 1EP", "NE1 7RU", "G1 1XQ", "L1 8JQ"]
+MATERIALS = [
+    "Oak",
+    "Pine",
+    "Walnut",
+    "Teak",
+    "Birch",
+    "Ash",
+    "Maple",
+    "Cherry",
+    "Beech",
+    "Elm",
+    "Bamboo",
+    "Rattan",
+    "Steel",
+    "Brass",
+    "Glass",
+    "Marble",
+    "Velvet",
+    "Linen",
+    "Wool",
+    "Cotton",
+]
+ITEMS = [
+    "Dining Table",
+    "Side Table",
+    "Coffee Table",
+    "Dining Chair",
+    "Arm Chair",
+    "Bar Stool",
+    "Bookcase",
+    "Wall Shelf",
+    "Sideboard",
+    "Wardrobe",
+    "Bed Frame",
+    "Bedside Table",
+    "Desk",
+    "Office Chair",
+    "Bench",
+    "Lamp",
+    "Floor Lamp",
+    "Mirror",
+    "Rug",
+    "Cushion",
+    "Throw",
+    "Curtain",
+    "Clock",
+    "Vase",
+    "Planter",
+    "Basket",
+    "Tray",
+    "Candle Holder",
+    "Coat Rack",
+    "Shoe Rack",
+    "TV Unit",
+    "Console Table",
+    "Footstool",
+    "Ottoman",
+    "Sofa",
+    "Loveseat",
+    "Chest of Drawers",
+    "Dressing Table",
+    "Headboard",
+    "Cabinet",
+    "Display Unit",
+    "Room Divider",
+    "Ladder Shelf",
+    "Magazine Rack",
+    "Picture Frame",
+    "Storage Box",
+    "Towel Rail",
+    "Wine Rack",
+    "Nest of Tables",
+    "Trolley",
+]
+FIRST = [
+    "Ann",
+    "Bob",
+    "Cara",
+    "Dev",
+    "Ella",
+    "Finn",
+    "Gita",
+    "Hugo",
+    "Iris",
+    "Jack",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Orla",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+]
+LAST = [
+    "Lee",
+    "Smith",
+    "Jones",
+    "Patel",
+    "Brown",
+    "Khan",
+    "Evans",
+    "Wilson",
+    "Taylor",
+    "Murphy",
+    "Walker",
+    "Wright",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Hughes",
+    "Ali",
+]
+POSTCODES = [
+    "SW1A 1AA",
+    "M1 1AE",
+    "LS1 4AP",
+    "B33 8TH",
+    "CR2 6XH",
+    "EH1 1YZ",
+    "BS1 4DJ",
+    "YO1 7LZ",
+    "CF10 1EP",
+    "NE1 7RU",
+    "G1 1XQ",
+    "L1 8JQ",
+]
 START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = int((datetime(2026, 11, 28, tzinfo=UTC) - START).total_seconds())
 BATCH = 20_000
@@ -70,13 +183,17 @@ def generate(path: Path, orders: int, seed: int) -> None:
             order_rows.append(order)
             line_rows.extend(lines)
             event_rows.append((order_id, order[7], "bench", "created", None, "queue", None))
-        db.executemany(f"INSERT INTO source_orders VALUES ({_marks(6)})",
-                       [(o[0], 1, f"bench-{o[0]}", o[2], None, o[8]) for o in order_rows])
+        db.executemany(
+            f"INSERT INTO source_orders VALUES ({_marks(6)})",
+            [(o[0], 1, f"bench-{o[0]}", o[2], None, o[8]) for o in order_rows],
+        )
         db.executemany(f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({_marks(38)})", order_rows)
-        db.executemany(f"INSERT INTO order_lines ({LINE_COLUMNS}) VALUES ({_marks(14)})",
-                       line_rows)
-        db.executemany("INSERT INTO order_events (order_id, at, actor, event, from_status, "
-                       "to_status, details) VALUES (?, ?, ?, ?, ?, ?, ?)", event_rows)
+        db.executemany(f"INSERT INTO order_lines ({LINE_COLUMNS}) VALUES ({_marks(14)})", line_rows)
+        db.executemany(
+            "INSERT INTO order_events (order_id, at, actor, event, from_status, "
+            "to_status, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            event_rows,
+        )
     db.execute("COMMIT")
     db.execute("ANALYZE")
     db.close()
@@ -104,10 +221,14 @@ def _marks(n: int) -> str:
 def _catalogue(db: sqlite3.Connection, now: str) -> list[tuple[int, int, str, str, str, int]]:
     products = []
     for supplier in range(1, 6):
-        db.execute("INSERT INTO suppliers VALUES (?, ?, ?, ?, ?, ?)",
-                   (supplier, f"SUP{supplier}", f"Supplier {supplier}", 0, "HS,ZE", now))
-        db.execute("INSERT INTO shipping_services VALUES (?, ?, 'standard', 499, 2000, NULL)",
-                   (supplier, supplier))
+        db.execute(
+            "INSERT INTO suppliers VALUES (?, ?, ?, ?, ?, ?)",
+            (supplier, f"SUP{supplier}", f"Supplier {supplier}", 0, "HS,ZE", now),
+        )
+        db.execute(
+            "INSERT INTO shipping_services VALUES (?, ?, 'standard', 499, 2000, NULL)",
+            (supplier, supplier),
+        )
     product_id = 0
     for material in MATERIALS:
         for item in ITEMS:
@@ -117,8 +238,10 @@ def _catalogue(db: sqlite3.Connection, now: str) -> list[tuple[int, int, str, st
                 title = f"{material} {item}{variant}"
                 sku = f"SKU-{product_id:05d}"
                 price = 500 + (product_id * 37) % 20000
-                db.execute("INSERT INTO products VALUES (?, ?, ?, ?, ?, 1000, ?, NULL, 2000, ?)",
-                           (product_id, supplier, f"P{product_id:06d}", sku, title, price, now))
+                db.execute(
+                    "INSERT INTO products VALUES (?, ?, ?, ?, ?, 1000, ?, NULL, 2000, ?)",
+                    (product_id, supplier, f"P{product_id:06d}", sku, title, price, now),
+                )
                 products.append((product_id, supplier, sku, f"P{product_id:06d}", title, price))
     return products
 
@@ -132,7 +255,7 @@ def _order(
     global _line_id
     placed = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
     supplier = rng.randrange(1, 6)
-    own = products[(supplier - 2) % 5::5]  # product id p = index + 1 has supplier p % 5 + 1
+    own = products[(supplier - 2) % 5 :: 5]  # product id p = index + 1 has supplier p % 5 + 1
     lines, items = [], 0
     for line_no in range(1, rng.choice((1, 1, 2, 2, 3)) + 1):
         pid, _, sku, spid, title, price = own[rng.randrange(len(own))]
@@ -140,18 +263,40 @@ def _order(
         net = price * qty
         vat = (net * 2000 + 5000) // 10000
         _line_id += 1
-        lines.append((order_id, line_no, sku, pid, sku, spid, title, qty, None, price, 2000, vat,
-                      net + vat, _line_id))
+        lines.append(
+            (
+                order_id,
+                line_no,
+                sku,
+                pid,
+                sku,
+                spid,
+                title,
+                qty,
+                None,
+                price,
+                2000,
+                vat,
+                net + vat,
+                _line_id,
+            )
+        )
         items += net
     roll = rng.random()
     status, payment, shipping = (
-        ("dispatched", "paid", "shipped") if roll < 0.70 else
-        ("open", "paid", "unshipped") if roll < 0.82 else
-        ("cancelled", "refunded", "unshipped") if roll < 0.90 else
-        ("queue", "unpaid", "unshipped") if roll < 0.95 else
-        ("held", "unpaid", "unshipped") if roll < 0.98 else
-        ("unmatched", "unpaid", "unshipped") if roll < 0.99 else
-        ("matching", "unpaid", "unshipped")
+        ("dispatched", "paid", "shipped")
+        if roll < 0.70
+        else ("open", "paid", "unshipped")
+        if roll < 0.82
+        else ("cancelled", "refunded", "unshipped")
+        if roll < 0.90
+        else ("queue", "unpaid", "unshipped")
+        if roll < 0.95
+        else ("held", "unpaid", "unshipped")
+        if roll < 0.98
+        else ("unmatched", "unpaid", "unshipped")
+        if roll < 0.99
+        else ("matching", "unpaid", "unshipped")
     )
     paid = payment != "unpaid"
     vat_total = sum(line[11] for line in lines) + (100 if paid else 0)
@@ -159,17 +304,44 @@ def _order(
     at = stamp(placed)
     later = stamp(placed + timedelta(hours=2))
     order = (
-        order_id, order_id, f"CH-{order_id:08d}", 1, supplier,
-        f"AV{order_id:07d}" if paid else None, status, at, at, payment, shipping,
+        order_id,
+        order_id,
+        f"CH-{order_id:08d}",
+        1,
+        supplier,
+        f"AV{order_id:07d}" if paid else None,
+        status,
+        at,
+        at,
+        payment,
+        shipping,
         "excluded_postcode" if status == "held" else None,
-        "customer_changed_mind" if status == "cancelled" else None, None,
-        f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"{rng.randrange(1, 200)} High Street", None,
-        "Town", None, rng.choice(POSTCODES), "GB", None, None, "standard", None,
-        items if paid else 0, 499 if paid else 0, vat_total if paid else 0, total, "GBP",
+        "customer_changed_mind" if status == "cancelled" else None,
+        None,
+        f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+        f"{rng.randrange(1, 200)} High Street",
+        None,
+        "Town",
+        None,
+        rng.choice(POSTCODES),
+        "GB",
+        None,
+        None,
+        "standard",
+        None,
+        items if paid else 0,
+        499 if paid else 0,
+        vat_total if paid else 0,
+        total,
+        "GBP",
         f"RM{order_id:09d}GB" if shipping == "shipped" else None,
         "Royal Mail" if shipping == "shipped" else None,
-        later if paid else None, later if paid else None,
-        later if shipping == "shipped" else None, 0, at, sum(line[7] for line in lines),
+        later if paid else None,
+        later if paid else None,
+        later if shipping == "shipped" else None,
+        0,
+        at,
+        sum(line[7] for line in lines),
     )
     return order, lines
 

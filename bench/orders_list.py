@@ -26,26 +26,65 @@ VISIBLE = "status != 'matching'"
 OCTOBER = "placed_at >= '2026-09-30 23:00:00.000000' AND placed_at < '2026-11-01 00:00:00.000000'"
 
 CASES = [
-    ("filtered list: status + payment + one month, 50 rows", 0.5,
-     ["orders", "list", "--status", "dispatched", "--payment", "paid",
-      "--from", "2026-10-01", "--to", "2026-10-31"],
-     f"SELECT {COLUMNS} FROM orders WHERE status = 'dispatched' AND payment_status = 'paid' "
-     f"AND {OCTOBER} ORDER BY placed_at DESC LIMIT 50"),
-    ("--search by SKU", 0.5, ["orders", "list", "--search", "SKU-00247"],
-     f"SELECT {COLUMNS} FROM orders WHERE {VISIBLE} AND id IN (SELECT order_id FROM "
-     "order_lines WHERE product_id IN (SELECT id FROM products WHERE sku = 'SKU-00247')) "
-     "ORDER BY placed_at DESC LIMIT 50"),
-    ("--search by title words", 1.0, ["orders", "list", "--search", "oak dining table"],
-     f"SELECT {COLUMNS} FROM orders WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM order_lines l "
-     "WHERE l.order_id = orders.id AND lower(l.title) LIKE '%oak%' AND lower(l.title) LIKE "
-     "'%dining%' AND lower(l.title) LIKE '%table%') ORDER BY placed_at DESC LIMIT 50"),
-    ("--count (every visible order)", 0.5, ["orders", "list", "--count"],
-     f"SELECT count(*) FROM orders WHERE {VISIBLE}"),
-    ("--count, filtered", 0.5,
-     ["orders", "list", "--count", "--status", "open", "--payment", "paid",
-      "--from", "2026-10-01", "--to", "2026-10-31"],
-     f"SELECT count(*) FROM orders WHERE status = 'open' AND payment_status = 'paid' "
-     f"AND {OCTOBER}"),
+    (
+        "filtered list: status + payment + one month, 50 rows",
+        0.5,
+        [
+            "orders",
+            "list",
+            "--status",
+            "dispatched",
+            "--payment",
+            "paid",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-31",
+        ],
+        f"SELECT {COLUMNS} FROM orders WHERE status = 'dispatched' AND payment_status = 'paid' "
+        f"AND {OCTOBER} ORDER BY placed_at DESC LIMIT 50",
+    ),
+    (
+        "--search by SKU",
+        0.5,
+        ["orders", "list", "--search", "SKU-00247"],
+        f"SELECT {COLUMNS} FROM orders WHERE {VISIBLE} AND id IN (SELECT order_id FROM "
+        "order_lines WHERE product_id IN (SELECT id FROM products WHERE sku = 'SKU-00247')) "
+        "ORDER BY placed_at DESC LIMIT 50",
+    ),
+    (
+        "--search by title words",
+        1.0,
+        ["orders", "list", "--search", "oak dining table"],
+        f"SELECT {COLUMNS} FROM orders WHERE {VISIBLE} AND EXISTS (SELECT 1 FROM order_lines l "
+        "WHERE l.order_id = orders.id AND lower(l.title) LIKE '%oak%' AND lower(l.title) LIKE "
+        "'%dining%' AND lower(l.title) LIKE '%table%') ORDER BY placed_at DESC LIMIT 50",
+    ),
+    (
+        "--count (every visible order)",
+        0.5,
+        ["orders", "list", "--count"],
+        f"SELECT count(*) FROM orders WHERE {VISIBLE}",
+    ),
+    (
+        "--count, filtered",
+        0.5,
+        [
+            "orders",
+            "list",
+            "--count",
+            "--status",
+            "open",
+            "--payment",
+            "paid",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-31",
+        ],
+        f"SELECT count(*) FROM orders WHERE status = 'open' AND payment_status = 'paid' "
+        f"AND {OCTOBER}",
+    ),
     ("avasam --help", 0.2, ["--help"], None),
 ]
 
@@ -91,11 +130,14 @@ def main() -> None:
             floor = f"{timed([sqlite3, str(args.database), sql], env, args.runs):.3f} s"
         verdict = "meets" if ours < target else "MISSES"
         print(f"| {name} | < {target} s | {ours:.3f} s | {floor} | {verdict} |")
-    print(f"\nFloor of any SQLAlchemy command: `python -c 'import sqlalchemy.orm'` = "
-          f"{imports:.3f} s")
+    print(
+        f"\nFloor of any SQLAlchemy command: `python -c 'import sqlalchemy.orm'` = {imports:.3f} s"
+    )
     first, total, rss = streaming(env)
-    print(f"`orders list --all -f jsonl`: first row after {first:.2f} s, all rows in "
-          f"{total:.1f} s, peak RSS {rss / 1024:.0f} MiB")
+    print(
+        f"`orders list --all -f jsonl`: first row after {first:.2f} s, all rows in "
+        f"{total:.1f} s, peak RSS {rss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

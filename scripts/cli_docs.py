@@ -34,8 +34,13 @@ PROG = "avasam"
 WIDTH = 80  # click's formatter width, pinned; nothing below wraps text anyway
 
 # Environment variables that change how Typer builds or words the command tree.
-_TYPER_ENV = ("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "TYPER_USE_RICH",
-              "TERMINAL_WIDTH", "COLUMNS", "LINES")
+_TYPER_ENV = (
+    "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION",
+    "TYPER_USE_RICH",
+    "TERMINAL_WIDTH",
+    "COLUMNS",
+    "LINES",
+)
 
 
 @contextmanager
@@ -79,8 +84,14 @@ def _help_text(help_text: str) -> list[str]:
             paragraph = paragraph[1:].strip("\n")
         if paragraph.startswith("Example:"):
             command = paragraph.removeprefix("Example:").strip().splitlines()
-            lines += ["**Example:**", "", "```console",
-                      "$ " + " \\\n      ".join(line.strip() for line in command), "```", ""]
+            lines += [
+                "**Example:**",
+                "",
+                "```console",
+                "$ " + " \\\n      ".join(line.strip() for line in command),
+                "```",
+                "",
+            ]
         elif paragraph.strip():
             lines += [_md(paragraph), ""]
     return lines
@@ -132,8 +143,10 @@ def _section(command: click.Command, ctx: click.Context, depth: int) -> list[str
         lines += ["**Commands:**", ""]
         for name, sub, sub_ctx in subcommands:
             summary = _md(sub.get_short_help_str(limit=10_000))
-            lines.append(f"* [`{name}`]({_anchor(sub_ctx.command_path)})"
-                         + (f": {summary}" if summary else ""))
+            lines.append(
+                f"* [`{name}`]({_anchor(sub_ctx.command_path)})"
+                + (f": {summary}" if summary else "")
+            )
         lines.append("")
     for _name, sub, sub_ctx in subcommands:
         lines += _section(sub, sub_ctx, depth + 1)
@@ -178,8 +191,9 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write docs/cli.md from the avasam app.")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true",
-                      help="exit 1 if docs/cli.md is out of date; write nothing")
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 if docs/cli.md is out of date; write nothing"
+    )
     mode.add_argument("--stdout", action="store_true", help="print the reference instead")
     args = parser.parse_args(argv)
     text = render()

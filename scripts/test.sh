@@ -38,6 +38,7 @@ pip_install() {
 [ -x .venv/bin/python ] || python3 -m venv .venv
 pip_install .venv/bin/pip install -e '.[test,postgres]'
 .venv/bin/ruff check .
+.venv/bin/ruff format --check avasam_cli tests scripts bench
 .venv/bin/mypy
 
 # What a user installs: the sdist, then the wheel built from that sdist (python -m build

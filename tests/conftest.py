@@ -36,9 +36,16 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AVASAM_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("AVASAM_ACTOR", "tester")
-    for name in ("AVASAM_TIMEZONE", "AVASAM_NOW", "AVASAM_MATCH_WINDOW", "AVASAM_LOG_FILE",
-                 "AVASAM_HTTP_TIMEOUT", "AVASAM_HTTP_BACKOFF", "AVASAM_EXPORT_TIMEOUT",
-                 "AVASAM_EXPORT_BACKOFF"):
+    for name in (
+        "AVASAM_TIMEZONE",
+        "AVASAM_NOW",
+        "AVASAM_MATCH_WINDOW",
+        "AVASAM_LOG_FILE",
+        "AVASAM_HTTP_TIMEOUT",
+        "AVASAM_HTTP_BACKOFF",
+        "AVASAM_EXPORT_TIMEOUT",
+        "AVASAM_EXPORT_BACKOFF",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -89,16 +96,43 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.chown(base, "postgres")
         shutil.chown(sockets, "postgres")
     subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                      "--auth=trust", "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     port = _free_port()
     server = subprocess.Popen(
-        _as_postgres([str(bindir / "postgres"), "-D", str(data), "-p", str(port),
-                      "-k", str(sockets), "-c", "listen_addresses=127.0.0.1",
-                      "-c", "fsync=off", "-c", "max_connections=200"]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _as_postgres(
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(sockets),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=200",
+            ]
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     pg = PostgresServer(port)
     _wait_for(pg)

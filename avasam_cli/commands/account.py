@@ -17,8 +17,7 @@ app = typer.Typer(help="The seller's balance, which pays for orders.", no_args_i
 def topup(
     ctx: typer.Context,
     amount: Annotated[str, typer.Argument(help="Pounds and pence, e.g. 100 or 49.99.")],
-    reference: Annotated[str | None, typer.Option(help="Your reference for the payment.")]
-    = None,
+    reference: Annotated[str | None, typer.Option(help="Your reference for the payment.")] = None,
 ) -> None:
     """Add money to the balance.
 
@@ -56,5 +55,9 @@ def ledger(
     from avasam_cli.core.services import account
 
     ws = workspace(ctx)
-    render_rows(account.ledger(ws, limit or None), fmt, ws.timezone,
-                empty_message="The ledger is empty; top up with `avasam account topup`.")
+    render_rows(
+        account.ledger(ws, limit or None),
+        fmt,
+        ws.timezone,
+        empty_message="The ledger is empty; top up with `avasam account topup`.",
+    )

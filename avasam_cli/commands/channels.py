@@ -19,8 +19,9 @@ from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_r
 from avasam_cli.state import job, quiet, say, workspace
 from avasam_cli.switches import add_switches
 
-app = typer.Typer(help="Sales channels (file drops, Shopify, WooCommerce) and pulls.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sales channels (file drops, Shopify, WooCommerce) and pulls.", no_args_is_help=True
+)
 
 
 @app.command("add")
@@ -28,18 +29,26 @@ def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A short name, e.g. shop.")],
     type_: ChannelTypeOption,
-    path: Annotated[str | None, typer.Option(help="file: the folder orders are dropped in.")]
-    = None,
-    url: Annotated[str | None, typer.Option(help="shopify/woocommerce: the shop's address.")]
-    = None,
-    token_env: Annotated[str | None, typer.Option(
-        help="shopify: NAME of the environment variable holding the access token.")] = None,
-    token_file: Annotated[str | None, typer.Option(
-        help="shopify: a file (mode 600) holding the access token.")] = None,
-    key_env: Annotated[str | None, typer.Option(
-        help="woocommerce: NAME of the variable holding the consumer key.")] = None,
-    secret_env: Annotated[str | None, typer.Option(
-        help="woocommerce: NAME of the variable holding the consumer secret.")] = None,
+    path: Annotated[
+        str | None, typer.Option(help="file: the folder orders are dropped in.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="shopify/woocommerce: the shop's address.")
+    ] = None,
+    token_env: Annotated[
+        str | None,
+        typer.Option(help="shopify: NAME of the environment variable holding the access token."),
+    ] = None,
+    token_file: Annotated[
+        str | None, typer.Option(help="shopify: a file (mode 600) holding the access token.")
+    ] = None,
+    key_env: Annotated[
+        str | None, typer.Option(help="woocommerce: NAME of the variable holding the consumer key.")
+    ] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option(help="woocommerce: NAME of the variable holding the consumer secret."),
+    ] = None,
 ) -> None:
     """Add a sales channel. Secrets are named, never given: avasam stores only the names.
 
@@ -49,11 +58,23 @@ def add(
     from avasam_cli.core.services.channels import add_channel
 
     ws = workspace(ctx)
-    row = add_channel(ws, name, type_, {"path": path, "url": url, "token_env": token_env,
-                                        "token_file": token_file, "key_env": key_env,
-                                        "secret_env": secret_env})
-    say(f"Added {row['type']} channel {row['name']} ({row['source']}); "
-        f"pull it with `avasam channels pull {row['name']}`.")
+    row = add_channel(
+        ws,
+        name,
+        type_,
+        {
+            "path": path,
+            "url": url,
+            "token_env": token_env,
+            "token_file": token_file,
+            "key_env": key_env,
+            "secret_env": secret_env,
+        },
+    )
+    say(
+        f"Added {row['type']} channel {row['name']} ({row['source']}); "
+        f"pull it with `avasam channels pull {row['name']}`."
+    )
 
 
 @app.command("list")
@@ -84,8 +105,7 @@ def show(ctx: typer.Context, name: ChannelArg, fmt: RecordFormatOption = Format.
 def remove(
     ctx: typer.Context,
     name: ChannelArg,
-    force: Annotated[bool, typer.Option("--force", help="Remove even with orders (kept).")]
-    = False,
+    force: Annotated[bool, typer.Option("--force", help="Remove even with orders (kept).")] = False,
 ) -> None:
     """Remove a channel. One that has orders needs --force; its orders are kept.
 
@@ -98,9 +118,15 @@ def remove(
     say(f"Removed channel {name}" + (f"; its {kept} order(s) are kept." if kept else "."))
 
 
-add_switches(app, "channel", ChannelArg, "avasam_cli.core.services.channels", example="shop",
-             enable="Pull this channel again with `channels pull --all`.",
-             disable="Stop pulling this channel (its orders stay).")
+add_switches(
+    app,
+    "channel",
+    ChannelArg,
+    "avasam_cli.core.services.channels",
+    example="shop",
+    enable="Pull this channel again with `channels pull --all`.",
+    disable="Stop pulling this channel (its orders stay).",
+)
 
 
 @app.command("map-shipping")
@@ -125,8 +151,10 @@ def map_shipping(
 @app.command("pull")
 def pull(
     ctx: typer.Context,
-    names: Annotated[list[str] | None, typer.Argument(
-        help="Channels to pull.", autocompletion=complete_names("channel"))] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Channels to pull.", autocompletion=complete_names("channel")),
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every enabled channel.")] = False,
     since: SinceOption = None,
     fmt: FormatOption = Format.table,
@@ -146,11 +174,22 @@ def pull(
         for name in channels_to_pull(ws, names or [], all_):
             with progress(ctx, f"orders read from {name}") as shown:
                 summaries.append(pull_channel(ws, name, since, shown))
-        rows = [{"channel": s.channel, "new": s.new, "updated": s.updated, "skipped": s.skipped,
-                 "matched": s.matched, "waiting_for_match": s.waiting, "held": s.held,
-                 "result": "failed" if s.error else "ok"} for s in summaries]
-        current.summary = {key: sum(int(row[key]) for row in rows)
-                           for key in ("new", "updated", "skipped", "held")}
+        rows = [
+            {
+                "channel": s.channel,
+                "new": s.new,
+                "updated": s.updated,
+                "skipped": s.skipped,
+                "matched": s.matched,
+                "waiting_for_match": s.waiting,
+                "held": s.held,
+                "result": "failed" if s.error else "ok",
+            }
+            for s in summaries
+        ]
+        current.summary = {
+            key: sum(int(row[key]) for row in rows) for key in ("new", "updated", "skipped", "held")
+        }
         if not quiet(ctx):
             render_rows(rows, fmt, ws.timezone, empty_message="No enabled channels to pull.")
         failures = Failures()
@@ -160,4 +199,3 @@ def pull(
             if summary.error:
                 failures.report(f"{summary.channel}: {summary.error}")
         failures.exit_if_any()
-

@@ -17,5 +17,6 @@ def show_config(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     from avasam_cli.core.config import describe
 
     ws = workspace(ctx, check_schema=False)  # its settings only: the engine is never opened
-    render_rows(describe(ws.settings), fmt, ws.timezone,
-                columns=["variable", "value", "default", "meaning"])
+    render_rows(
+        describe(ws.settings), fmt, ws.timezone, columns=["variable", "value", "default", "meaning"]
+    )

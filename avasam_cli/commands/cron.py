@@ -14,8 +14,13 @@ from avasam_cli.state import say, workspace
 
 app = typer.Typer(help="The recurring jobs in cron.", no_args_is_help=True)
 
-LogOption = Annotated[str | None, typer.Option(
-    "--log", help="Where the jobs log one line per run [default: ~/.local/state/avasam/jobs.log].")]
+LogOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log",
+        help="Where the jobs log one line per run [default: ~/.local/state/avasam/jobs.log].",
+    ),
+]
 
 
 def _block(ctx: typer.Context, log: str | None) -> str:
@@ -25,8 +30,10 @@ def _block(ctx: typer.Context, log: str | None) -> str:
 
     ws = workspace(ctx, check_schema=False)
     if url_has_secret(ws.settings.database_url):
-        raise InvalidInput("the database URL holds a password, which would be written into "
-                           "the crontab; put it in ~/.pgpass and use a URL without it")
+        raise InvalidInput(
+            "the database URL holds a password, which would be written into "
+            "the crontab; put it in ~/.pgpass and use a URL without it"
+        )
     # The avasam installed beside this Python (a virtualenv's bin/), not whatever is first
     # on PATH: cron must run this very installation.
     beside = Path(sys.executable).with_name("avasam")
@@ -73,9 +80,12 @@ def uninstall(ctx: typer.Context) -> None:
 
 def status(
     ctx: typer.Context,
-    stale_days: Annotated[int, typer.Option(
-        min=1, max=3650,
-        help="Open orders not dispatched after this many days need attention.")] = 3,
+    stale_days: Annotated[
+        int,
+        typer.Option(
+            min=1, max=3650, help="Open orders not dispatched after this many days need attention."
+        ),
+    ] = 3,
     fmt: RecordFormatOption = Format.table,
 ) -> None:
     """The jobs' last runs, the balance, and what needs attention. Exit 1 when something

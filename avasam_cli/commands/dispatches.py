@@ -17,8 +17,12 @@ app = typer.Typer(help="Dispatch confirmations from suppliers.", no_args_is_help
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV with OrderNumber, Status (SHIPPED or "
-                                         "CANCELLED), TrackingNumber, Carrier.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with OrderNumber, Status (SHIPPED or CANCELLED), TrackingNumber, Carrier."
+        ),
+    ],
 ) -> None:
     """Import a dispatch file: SHIPPED rows dispatch, CANCELLED rows cancel and refund.
 
@@ -37,8 +41,11 @@ def import_(
     for result in results:
         counts[result.outcome] += 1
         if result.outcome == "error":
-            failures.report(f"line {result.line} ({result.order or 'no order number'}): "
-                            f"{result.detail}")
-    say(f"Dispatched {counts['dispatched']}, cancelled {counts['cancelled']}, "
-        f"unchanged {counts['unchanged']}, failed {counts['error']}.")
+            failures.report(
+                f"line {result.line} ({result.order or 'no order number'}): {result.detail}"
+            )
+    say(
+        f"Dispatched {counts['dispatched']}, cancelled {counts['cancelled']}, "
+        f"unchanged {counts['unchanged']}, failed {counts['error']}."
+    )
     failures.exit_if_any()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from avasam_cli.core.statuses import RunOutcome
 from avasam_cli.failures import Failures
 from avasam_cli.params import (
     ExportArg,
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
     from avasam_cli.core.services.export_run import DryRunOutput
     from avasam_cli.core.services.exports import ExportSettings
 
-app = typer.Typer(help="Send suppliers their open orders over FTP, FTPS, SFTP or to a folder.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Send suppliers their open orders over FTP, FTPS, SFTP or to a folder.",
+    no_args_is_help=True,
+)
 
 
 def _settings(options: ExportOptions) -> ExportSettings:
@@ -68,8 +71,10 @@ def edit(ctx: typer.Context, name: ExportArg, options: ExportOptions) -> None:
 
 def _say_next(row: dict[str, object]) -> None:
     if row["next_run_at"]:
-        say(f"Next scheduled run: {row['next_run_at']:%Y-%m-%d %H:%M %Z} "
-            f"(schedule '{row['schedule']}'); cron runs it with `avasam exports run --due`.")
+        say(
+            f"Next scheduled run: {row['next_run_at']:%Y-%m-%d %H:%M %Z} "
+            f"(schedule '{row['schedule']}'); cron runs it with `avasam exports run --due`."
+        )
     else:
         say(f"No schedule: send with `avasam exports run {row['name']}`.")
 
@@ -110,9 +115,15 @@ def remove(ctx: typer.Context, name: ExportArg) -> None:
     say(f"Removed export {name}.")
 
 
-add_switches(app, "export", ExportArg, "avasam_cli.core.services.exports", example="oak-sftp",
-             enable="Run this export again (by schedule or `--all`).",
-             disable="Stop running this export.")
+add_switches(
+    app,
+    "export",
+    ExportArg,
+    "avasam_cli.core.services.exports",
+    example="oak-sftp",
+    enable="Run this export again (by schedule or `--all`).",
+    disable="Stop running this export.",
+)
 
 
 @app.command("test")
@@ -154,15 +165,19 @@ def trust(
 @app.command("run")
 def run(
     ctx: typer.Context,
-    names: Annotated[list[str] | None, typer.Argument(
-        help="Exports to run.", autocompletion=complete_names("export"))] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Exports to run.", autocompletion=complete_names("export")),
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every enabled export.")] = False,
-    due: Annotated[bool, typer.Option("--due", help="Those whose schedule has come due.")]
-    = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write the file, upload nothing.")]
-    = False,
-    output: Annotated[str | None, typer.Option(
-        help="With --dry-run: write the file here ('-' for stdout, the default).")] = None,
+    due: Annotated[bool, typer.Option("--due", help="Those whose schedule has come due.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write the file, upload nothing.")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(help="With --dry-run: write the file here ('-' for stdout, the default)."),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Send each supplier's open orders now. Exit 1 if any export failed.
@@ -183,20 +198,38 @@ def run(
         results = []
         for name in dict.fromkeys(chosen):
             with progress(ctx, f"order lines written for {name}") as shown:
-                results.append(run_export(ws, name, dry_run=dry_run,
-                                          output=_dry_run_output(output), progress=shown))
-        failed = [r for r in results if r.outcome == "failed"]
-        current.summary = {"sent": sum(r.outcome == "ok" for r in results),
-                           "orders": sum(r.orders for r in results), "failed": len(failed)}
+                results.append(
+                    run_export(
+                        ws, name, dry_run=dry_run, output=_dry_run_output(output), progress=shown
+                    )
+                )
+        failed = [r for r in results if r.outcome == RunOutcome.FAILED]
+        current.summary = {
+            "sent": sum(r.outcome == RunOutcome.OK for r in results),
+            "orders": sum(r.orders for r in results),
+            "failed": len(failed),
+        }
         if not dry_run and not quiet(ctx):
-            render_rows([{"export": r.export, "outcome": r.outcome, "file": r.file_name,
-                          "orders": r.orders, "bytes": r.bytes} for r in results], fmt,
-                        ws.timezone, empty_message="No exports due.")
+            render_rows(
+                [
+                    {
+                        "export": r.export,
+                        "outcome": r.outcome,
+                        "file": r.file_name,
+                        "orders": r.orders,
+                        "bytes": r.bytes,
+                    }
+                    for r in results
+                ],
+                fmt,
+                ws.timezone,
+                empty_message="No exports due.",
+            )
         failures = Failures()
         for result in failed:
             failures.report(f"export {result.export}: {result.error}")
         for result in results:
-            if result.outcome == "busy" and not quiet(ctx):
+            if result.outcome == RunOutcome.BUSY and not quiet(ctx):
                 say(f"Export {result.export} is already running elsewhere; skipped.")
         failures.exit_if_any()
 

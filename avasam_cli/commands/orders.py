@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from avasam_cli.core.services.processing import Outcome
     from avasam_cli.core.workspace import Workspace
 
-app = typer.Typer(help="Orders: add, process, find, follow, dispatch, cancel.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Orders: add, process, find, follow, dispatch, cancel.", no_args_is_help=True
+)
 
 
 @app.command("add")
@@ -51,8 +52,7 @@ def add(
     country: Annotated[str | None, typer.Option(help="ISO country code [default: GB].")] = None,
     phone: Annotated[str | None, typer.Option(help="Phone number.")] = None,
     email: Annotated[str | None, typer.Option(help="Email address.")] = None,
-    item: Annotated[list[str] | None, typer.Option(help="SKU or SKU:QTY; repeat for more.")]
-    = None,
+    item: Annotated[list[str] | None, typer.Option(help="SKU or SKU:QTY; repeat for more.")] = None,
     shipping_service: ServiceOption = None,
     reference: Annotated[str | None, typer.Option(help="Your own unique reference.")] = None,
     note: Annotated[str | None, typer.Option(help="A note kept with the order.")] = None,
@@ -72,10 +72,19 @@ def add(
     if from_file is not None:
         values.update(manual_orders.read_order_file(from_file))
     options = {
-        "name": name, "address1": address1, "address2": address2, "city": city,
-        "county": county, "postcode": postcode, "country": country, "phone": phone,
-        "email": email, "items": item, "shipping_service": shipping_service,
-        "reference": reference, "note": note,
+        "name": name,
+        "address1": address1,
+        "address2": address2,
+        "city": city,
+        "county": county,
+        "postcode": postcode,
+        "country": country,
+        "phone": phone,
+        "email": email,
+        "items": item,
+        "shipping_service": shipping_service,
+        "reference": reference,
+        "note": note,
     }
     values.update({key: value for key, value in options.items() if value})
     manual = manual_orders.build_manual_order(values)
@@ -200,36 +209,55 @@ class SortChoice(StrEnum):
     number = "number"
 
 
-LIST_TABLE = ["number", "channel_reference", "placed_at", "customer", "item_count", "total",
-              "status", "payment_status", "shipping_status", "notes"]
+LIST_TABLE = [
+    "number",
+    "channel_reference",
+    "placed_at",
+    "customer",
+    "item_count",
+    "total",
+    "status",
+    "payment_status",
+    "shipping_status",
+    "notes",
+]
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    search: Annotated[str | None, typer.Option(
-        help="Order number, reference, an item's SKU or supplier product id; else title words."
-    )] = None,
-    status: Annotated[list[Status] | None, typer.Option(
-        help="Repeat for several. Orders still matching are shown only when asked for."
-    )] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Order number, reference, an item's SKU or supplier product id; else title words."
+        ),
+    ] = None,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option(
+            help="Repeat for several. Orders still matching are shown only when asked for."
+        ),
+    ] = None,
     payment: Annotated[Payment | None, typer.Option(help="Payment status.")] = None,
     shipping: Annotated[Shipping | None, typer.Option(help="Shipping status.")] = None,
     channel: Annotated[str | None, typer.Option(help="Channel name, e.g. manual.")] = None,
     supplier: Annotated[str | None, typer.Option(help="Supplier code.")] = None,
-    date: Annotated[str | None, typer.Option(
-        "--date", help="Placed on this day: 2026-11-28, today, yesterday.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="Placed on or after this day.")]
-    = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Placed on this day: 2026-11-28, today, yesterday.")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Placed on or after this day.")
+    ] = None,
     to: Annotated[str | None, typer.Option(help="Placed on or before this day.")] = None,
     since: SinceOption = None,
-    sort: Annotated[SortChoice, typer.Option(help="Sort order; '-' for descending.")]
-    = SortChoice.newest,
+    sort: Annotated[
+        SortChoice, typer.Option(help="Sort order; '-' for descending.")
+    ] = SortChoice.newest,
     limit: LimitOption = 50,
-    offset: Annotated[int, typer.Option(min=0, max=MAX_COUNT, help="Skip the first N orders.")]
-    = 0,
-    all_: Annotated[bool, typer.Option("--all", help="Every matching order (as --limit 0).")]
-    = False,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_COUNT, help="Skip the first N orders.")] = 0,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every matching order (as --limit 0).")
+    ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -243,11 +271,17 @@ def list_(
     ws = workspace(ctx)
     start, end = day_window(ws.timezone, ws.now(), on=date, since=since, from_=from_, to=to)
     query = OrderQuery(
-        search=search, statuses=[s.value for s in status or []],
+        search=search,
+        statuses=[s.value for s in status or []],
         payment=payment.value if payment else None,
-        shipping=shipping.value if shipping else None, channel=channel, supplier=supplier,
-        placed_from=start, placed_to=end, sort=sort.value,
-        limit=None if all_ or limit == 0 else limit, offset=offset,
+        shipping=shipping.value if shipping else None,
+        channel=channel,
+        supplier=supplier,
+        placed_from=start,
+        placed_to=end,
+        sort=sort.value,
+        limit=None if all_ or limit == 0 else limit,
+        offset=offset,
     )
     if count:
         typer.echo(count_orders(ws, query))
@@ -255,9 +289,13 @@ def list_(
     rows = list_orders(ws, query)
     if fmt == Format.table:
         rows = ({**row, "notes": "*" if row["has_notes"] else ""} for row in rows)
-    shown = render_rows(rows, fmt, ws.timezone,
-                        columns=LIST_TABLE if fmt == Format.table else None,
-                        empty_message="No orders match.")
+    shown = render_rows(
+        rows,
+        fmt,
+        ws.timezone,
+        columns=LIST_TABLE if fmt == Format.table else None,
+        empty_message="No orders match.",
+    )
     if query.limit is not None and shown == query.limit and on_terminal(ctx):
         total = count_orders(ws, query)
         if total > offset + shown:
@@ -267,12 +305,15 @@ def list_(
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
-    orders: Annotated[list[str], typer.Argument(
-        help="Order numbers, ids or references.", autocompletion=complete_names("order"))],
+    orders: Annotated[
+        list[str],
+        typer.Argument(
+            help="Order numbers, ids or references.", autocompletion=complete_names("order")
+        ),
+    ],
     reason: CancelReasonOption,
     note: Annotated[str | None, typer.Option(help="Why, in your words.")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-    = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Cancel orders the supplier has not received yet; paid ones are refunded.
@@ -322,9 +363,12 @@ def _interactive() -> bool:
 @app.command("match")
 def match(
     ctx: typer.Context,
-    include_unmatched: Annotated[bool, typer.Option(
-        "--include-unmatched", help="Also retry orders whose matching window has passed.")]
-    = False,
+    include_unmatched: Annotated[
+        bool,
+        typer.Option(
+            "--include-unmatched", help="Also retry orders whose matching window has passed."
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Retry linking waiting orders to products. After the matching window
@@ -338,9 +382,22 @@ def match(
     with job(ctx, "match") as current:
         with progress(ctx, "orders matched") as shown:
             summary = match_waiting(ws, include_unmatched=include_unmatched, progress=shown)
-        current.summary = {"matched": summary.matched, "held": summary.held,
-                           "waiting": summary.waiting, "unmatched": summary.unmatched}
+        current.summary = {
+            "matched": summary.matched,
+            "held": summary.held,
+            "waiting": summary.waiting,
+            "unmatched": summary.unmatched,
+        }
         if not quiet(ctx):
-            render_rows([{"matched": summary.matched, "held": summary.held,
-                          "still_waiting": summary.waiting,
-                          "now_unmatched": summary.unmatched}], fmt, ws.timezone)
+            render_rows(
+                [
+                    {
+                        "matched": summary.matched,
+                        "held": summary.held,
+                        "still_waiting": summary.waiting,
+                        "now_unmatched": summary.unmatched,
+                    }
+                ],
+                fmt,
+                ws.timezone,
+            )

@@ -12,15 +12,21 @@ from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
-app = typer.Typer(help="Catalogue products: import feeds, search, check delivery rules.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Catalogue products: import feeds, search, check delivery rules.", no_args_is_help=True
+)
 
 
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV with ProductId, StockQuantity, PriceExclVAT, "
-                                         "RRPExclVAT, VAT%Rate, SKU, Title.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with ProductId, StockQuantity, PriceExclVAT, "
+            "RRPExclVAT, VAT%Rate, SKU, Title."
+        ),
+    ],
     supplier: Annotated[str, typer.Option(help="Supplier code the feed belongs to.")],
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Import the good rows, report the bad ones.")
@@ -37,15 +43,18 @@ def import_(
         report = import_products(ws, file, supplier, skip_invalid=skip_invalid, progress=shown)
     for problem in report.problems:
         say(f"  skipped {problem}")
-    say(f"Imported {report.created} new and updated {report.updated} product(s)"
-        f"{f'; skipped {len(report.problems)} bad row(s)' if report.problems else ''}.")
+    say(
+        f"Imported {report.created} new and updated {report.updated} product(s)"
+        f"{f'; skipped {len(report.problems)} bad row(s)' if report.problems else ''}."
+    )
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    search: Annotated[str | None, typer.Option(help="Words of the title, SKU or product id.")]
-    = None,
+    search: Annotated[
+        str | None, typer.Option(help="Words of the title, SKU or product id.")
+    ] = None,
     supplier: Annotated[str | None, typer.Option(help="Only this supplier's products.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -56,8 +65,12 @@ def list_(
     from avasam_cli.core.services import catalogue
 
     ws = workspace(ctx)
-    render_rows(catalogue.list_products(ws, search=search, supplier=supplier), fmt, ws.timezone,
-                empty_message="No products match.")
+    render_rows(
+        catalogue.list_products(ws, search=search, supplier=supplier),
+        fmt,
+        ws.timezone,
+        empty_message="No products match.",
+    )
 
 
 @app.command("show")
@@ -87,9 +100,11 @@ def link(
     from avasam_cli.core.services.sku_links import link as link_sku
 
     row = link_sku(workspace(ctx), channel_sku, sku, channel)
-    say(f"Linked {row['channel_sku']} to {row['sku']} ({row['channel']} channels)."
-        if row["channel"] == "all" else
-        f"Linked {row['channel_sku']} to {row['sku']} for channel {row['channel']}.")
+    say(
+        f"Linked {row['channel_sku']} to {row['sku']} ({row['channel']} channels)."
+        if row["channel"] == "all"
+        else f"Linked {row['channel_sku']} to {row['sku']} for channel {row['channel']}."
+    )
 
 
 @app.command("unlink")

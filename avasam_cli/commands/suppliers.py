@@ -10,8 +10,9 @@ from avasam_cli.params import ServiceArg, SupplierArg
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
-app = typer.Typer(help="Suppliers, their delivery rules and shipping services.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Suppliers, their delivery rules and shipping services.", no_args_is_help=True
+)
 
 
 @app.command("add")
@@ -33,11 +34,14 @@ def add(
     from avasam_cli.core.services import catalogue
 
     ws = workspace(ctx)
-    row = catalogue.add_supplier(ws, code, name, international=international,
-                                 exclude_postcodes=exclude_postcodes)
-    say(f"Added supplier {row['code']} ({row['name']}); delivers "
+    row = catalogue.add_supplier(
+        ws, code, name, international=international, exclude_postcodes=exclude_postcodes
+    )
+    say(
+        f"Added supplier {row['code']} ({row['name']}); delivers "
         f"{'internationally' if row['international'] else 'in the UK only'}"
-        f"{', excluding ' + row['excluded_postcodes'] if row['excluded_postcodes'] else ''}.")
+        f"{', excluding ' + row['excluded_postcodes'] if row['excluded_postcodes'] else ''}."
+    )
 
 
 @app.command("list")
@@ -49,8 +53,12 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     from avasam_cli.core.services import catalogue
 
     ws = workspace(ctx)
-    render_rows(catalogue.list_suppliers(ws), fmt, ws.timezone,
-                empty_message="No suppliers yet; add one with `avasam suppliers add`.")
+    render_rows(
+        catalogue.list_suppliers(ws),
+        fmt,
+        ws.timezone,
+        empty_message="No suppliers yet; add one with `avasam suppliers add`.",
+    )
 
 
 @app.command("show")
@@ -82,5 +90,7 @@ def shipping(
 
     ws = workspace(ctx)
     row = catalogue.set_shipping(ws, code, service, price=price, vat=vat, carrier=carrier)
-    say(f"Supplier {row['supplier']} ships {row['service']} for {row['price']} GBP "
-        f"+ {row['vat_rate']}% VAT.")
+    say(
+        f"Supplier {row['supplier']} ships {row['service']} for {row['price']} GBP "
+        f"+ {row['vat_rate']}% VAT."
+    )

@@ -12,8 +12,9 @@ from avasam_cli.params import OrderArg, TicketArg, TicketKindOption
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
 
-app = typer.Typer(help="Tickets to the supplier: cancel requests, queries, returns.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Tickets to the supplier: cancel requests, queries, returns.", no_args_is_help=True
+)
 
 
 @app.command("raise")
@@ -48,8 +49,12 @@ def list_(
     from avasam_cli.core.services.tickets import list_tickets
 
     ws = workspace(ctx)
-    render_rows(list_tickets(ws, status.value if status else None), fmt, ws.timezone,
-                empty_message="No tickets.")
+    render_rows(
+        list_tickets(ws, status.value if status else None),
+        fmt,
+        ws.timezone,
+        empty_message="No tickets.",
+    )
 
 
 @app.command("show")
@@ -85,12 +90,19 @@ def reply(
 def close(
     ctx: typer.Context,
     ticket: TicketArg,
-    cancel_order: Annotated[bool, typer.Option(
-        "--cancel-order", help="The supplier agreed to cancel: cancel and refund the order.")]
-    = False,
-    reason: Annotated[str | None, typer.Option(
-        help="Cancel reason, with --cancel-order.", click_type=click.Choice(
-            SELLER_CANCEL_REASONS))] = None,
+    cancel_order: Annotated[
+        bool,
+        typer.Option(
+            "--cancel-order", help="The supplier agreed to cancel: cancel and refund the order."
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            help="Cancel reason, with --cancel-order.",
+            click_type=click.Choice(SELLER_CANCEL_REASONS),
+        ),
+    ] = None,
 ) -> None:
     """Close a ticket; with --cancel-order, cancel and refund the order too.
 

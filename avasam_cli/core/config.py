@@ -56,8 +56,9 @@ class Settings:
     pinned_now: datetime | None
 
     @classmethod
-    def resolve(cls, db: str | None, env: Mapping[str, str] | None = None, *,
-                log_file: str | None = None) -> Settings:
+    def resolve(
+        cls, db: str | None, env: Mapping[str, str] | None = None, *, log_file: str | None = None
+    ) -> Settings:
         """Read and check every setting. `db` (--db) and `log_file` (--log-file) are the
         root options, which win over their variables; `env` defaults to the process's."""
         env = os.environ if env is None else env
@@ -75,10 +76,12 @@ class Settings:
             match_window=parse_window(get("AVASAM_MATCH_WINDOW") or DEFAULT_MATCH_WINDOW),
             http_timeout=_seconds(get, "AVASAM_HTTP_TIMEOUT", DEFAULT_HTTP_TIMEOUT, zero=False),
             http_backoff=_seconds(get, "AVASAM_HTTP_BACKOFF", DEFAULT_HTTP_BACKOFF, zero=True),
-            export_timeout=_seconds(get, "AVASAM_EXPORT_TIMEOUT", DEFAULT_EXPORT_TIMEOUT,
-                                    zero=False),
-            export_backoff=_seconds(get, "AVASAM_EXPORT_BACKOFF", DEFAULT_EXPORT_BACKOFF,
-                                    zero=True),
+            export_timeout=_seconds(
+                get, "AVASAM_EXPORT_TIMEOUT", DEFAULT_EXPORT_TIMEOUT, zero=False
+            ),
+            export_backoff=_seconds(
+                get, "AVASAM_EXPORT_BACKOFF", DEFAULT_EXPORT_BACKOFF, zero=True
+            ),
             log_file=_log_file(log_file or get("AVASAM_LOG_FILE")),
             data_dir=data_dir,
             state_dir=_xdg_dir(get, "XDG_STATE_HOME", Path(".local") / "state"),
@@ -101,8 +104,10 @@ def resolve_timezone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidInput(f"AVASAM_TIMEZONE {name!r} is not a known timezone; use an IANA "
-                           "name like Europe/London or UTC") from None
+        raise InvalidInput(
+            f"AVASAM_TIMEZONE {name!r} is not a known timezone; use an IANA "
+            "name like Europe/London or UTC"
+        ) from None
 
 
 def parse_window(text: str) -> timedelta:
@@ -125,9 +130,11 @@ def mask_url(url: str) -> str:
     except (ArgumentError, ValueError):
         return _mask_unparsed(url)
     shown = parsed.set(query={}).render_as_string(hide_password=True)
-    pairs = [(key, MASK if _SECRET_QUERY_KEY.search(key) else quote_plus(value))
-             for key, values in parsed.query.items()
-             for value in ((values,) if isinstance(values, str) else values)]
+    pairs = [
+        (key, MASK if _SECRET_QUERY_KEY.search(key) else quote_plus(value))
+        for key, values in parsed.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
     if pairs:
         shown += "?" + "&".join(f"{quote_plus(key)}={value}" for key, value in pairs)
     return shown
@@ -146,40 +153,84 @@ def describe(settings: Settings) -> list[dict[str, Any]]:
     meaning, for `avasam config`. None where there is no value or no default."""
     s = settings
 
-    def row(variable: str, value: str | None, default: str | None,
-            meaning: str) -> dict[str, Any]:
+    def row(variable: str, value: str | None, default: str | None, meaning: str) -> dict[str, Any]:
         return {"variable": variable, "value": value, "default": default, "meaning": meaning}
 
     return [
-        row("AVASAM_DATABASE_URL", mask_url(s.database_url),
+        row(
+            "AVASAM_DATABASE_URL",
+            mask_url(s.database_url),
             mask_url(default_database_url(s.data_dir)),
             "The workspace database: sqlite:///PATH or postgresql+psycopg://USER@HOST/DB "
-            "(--db wins)."),
-        row("AVASAM_TIMEZONE", s.timezone.key, DEFAULT_TIMEZONE,
-            "Business timezone of the days people type and see (IANA name)."),
-        row("AVASAM_ACTOR", s.actor, "your login name",
-            "Who acts, in the audit trail (cron jobs set it)."),
-        row("AVASAM_MATCH_WINDOW", _window_text(s.match_window), DEFAULT_MATCH_WINDOW,
+            "(--db wins).",
+        ),
+        row(
+            "AVASAM_TIMEZONE",
+            s.timezone.key,
+            DEFAULT_TIMEZONE,
+            "Business timezone of the days people type and see (IANA name).",
+        ),
+        row(
+            "AVASAM_ACTOR",
+            s.actor,
+            "your login name",
+            "Who acts, in the audit trail (cron jobs set it).",
+        ),
+        row(
+            "AVASAM_MATCH_WINDOW",
+            _window_text(s.match_window),
+            DEFAULT_MATCH_WINDOW,
             "How long an order with an unlinked SKU waits before it is unmatched "
-            "(like 4d, 12h, 30m)."),
-        row("AVASAM_HTTP_TIMEOUT", _number(s.http_timeout), _number(DEFAULT_HTTP_TIMEOUT),
-            "Seconds a channel API request may take."),
-        row("AVASAM_HTTP_BACKOFF", _number(s.http_backoff), _number(DEFAULT_HTTP_BACKOFF),
-            "Seconds before a channel API request is retried (doubling each time)."),
-        row("AVASAM_EXPORT_TIMEOUT", _number(s.export_timeout),
+            "(like 4d, 12h, 30m).",
+        ),
+        row(
+            "AVASAM_HTTP_TIMEOUT",
+            _number(s.http_timeout),
+            _number(DEFAULT_HTTP_TIMEOUT),
+            "Seconds a channel API request may take.",
+        ),
+        row(
+            "AVASAM_HTTP_BACKOFF",
+            _number(s.http_backoff),
+            _number(DEFAULT_HTTP_BACKOFF),
+            "Seconds before a channel API request is retried (doubling each time).",
+        ),
+        row(
+            "AVASAM_EXPORT_TIMEOUT",
+            _number(s.export_timeout),
             _number(DEFAULT_EXPORT_TIMEOUT),
-            "Seconds an FTP/FTPS/SFTP connection or reply may take."),
-        row("AVASAM_EXPORT_BACKOFF", _number(s.export_backoff),
+            "Seconds an FTP/FTPS/SFTP connection or reply may take.",
+        ),
+        row(
+            "AVASAM_EXPORT_BACKOFF",
+            _number(s.export_backoff),
             _number(DEFAULT_EXPORT_BACKOFF),
-            "Seconds before an export upload is retried (doubling each time)."),
-        row("AVASAM_LOG_FILE", s.log_file, None,
-            "Jobs append one line per run to this file (--log-file wins)."),
-        row("AVASAM_NOW", s.pinned_now.isoformat() if s.pinned_now else None, None,
-            "Pins the clock (ISO 8601 with offset), for tests and demos."),
-        row("XDG_DATA_HOME", str(s.data_dir), "~/.local/share/avasam",
-            "avasam's data directory is $XDG_DATA_HOME/avasam (the default database)."),
-        row("XDG_STATE_HOME", str(s.state_dir), "~/.local/state/avasam",
-            "avasam's state directory is $XDG_STATE_HOME/avasam (the cron jobs' log)."),
+            "Seconds before an export upload is retried (doubling each time).",
+        ),
+        row(
+            "AVASAM_LOG_FILE",
+            s.log_file,
+            None,
+            "Jobs append one line per run to this file (--log-file wins).",
+        ),
+        row(
+            "AVASAM_NOW",
+            s.pinned_now.isoformat() if s.pinned_now else None,
+            None,
+            "Pins the clock (ISO 8601 with offset), for tests and demos.",
+        ),
+        row(
+            "XDG_DATA_HOME",
+            str(s.data_dir),
+            "~/.local/share/avasam",
+            "avasam's data directory is $XDG_DATA_HOME/avasam (the default database).",
+        ),
+        row(
+            "XDG_STATE_HOME",
+            str(s.state_dir),
+            "~/.local/state/avasam",
+            "avasam's state directory is $XDG_STATE_HOME/avasam (the cron jobs' log).",
+        ),
     ]
 
 
@@ -197,8 +248,10 @@ def _seconds(get: _Get, name: str, default: float, *, zero: bool) -> float:
     low_ok = value >= 0 if zero else value > 0
     if not (math.isfinite(value) and low_ok and value <= MAX_SECONDS):
         bounds = "from 0 to" if zero else "more than 0 and at most"
-        raise InvalidInput(f"{name} {text!r} must be a number of seconds {bounds} "
-                           f"{MAX_SECONDS:g}, like {default:g}")
+        raise InvalidInput(
+            f"{name} {text!r} must be a number of seconds {bounds} "
+            f"{MAX_SECONDS:g}, like {default:g}"
+        )
     return value
 
 
@@ -207,8 +260,9 @@ def _xdg_dir(get: _Get, name: str, fallback: Path) -> Path:
     if base is None:
         return Path.home() / fallback / "avasam"
     if not Path(base).is_absolute():  # the XDG spec: relative paths are invalid
-        raise InvalidInput(f"{name} {base!r} must be an absolute path, like "
-                           f"{Path.home() / fallback}")
+        raise InvalidInput(
+            f"{name} {base!r} must be an absolute path, like {Path.home() / fallback}"
+        )
     problem = _not_a_folder(Path(base))
     if problem:
         raise InvalidInput(f"{name} {base!r} {problem}")
@@ -231,8 +285,10 @@ def _log_file(path: str | None) -> str | None:
             return path
     except OSError as exc:  # e.g. a name too long for the file system
         problem = f"cannot be used ({exc.strerror})"
-    raise InvalidInput(f"AVASAM_LOG_FILE (or --log-file) {path!r} {problem}; "
-                       "name a file in an existing, writable folder")
+    raise InvalidInput(
+        f"AVASAM_LOG_FILE (or --log-file) {path!r} {problem}; "
+        "name a file in an existing, writable folder"
+    )
 
 
 def _not_a_folder(path: Path) -> str | None:
@@ -256,9 +312,11 @@ def _database_url(url: str) -> str:
         parsed = make_url(url)
         parsed.port  # noqa: B018  (a port that is not a number fails only when read)
     except (ArgumentError, ValueError):
-        raise InvalidInput(f"AVASAM_DATABASE_URL (or --db) {_mask_unparsed(url)!r} is not a "
-                           "database URL; use sqlite:///PATH or "
-                           "postgresql+psycopg://USER@HOST/DB") from None
+        raise InvalidInput(
+            f"AVASAM_DATABASE_URL (or --db) {_mask_unparsed(url)!r} is not a "
+            "database URL; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from None
     return url
 
 
@@ -275,8 +333,10 @@ def _actor(explicit: str | None) -> str:
         except (KeyError, OSError):
             return "unknown"
     if len(explicit) > MAX_ACTOR or not explicit.isprintable():
-        raise InvalidInput(f"AVASAM_ACTOR {explicit[:40]!r} must be a printable name of at "
-                           f"most {MAX_ACTOR} characters, like alice or cron")
+        raise InvalidInput(
+            f"AVASAM_ACTOR {explicit[:40]!r} must be a printable name of at "
+            f"most {MAX_ACTOR} characters, like alice or cron"
+        )
     return explicit
 
 
@@ -288,8 +348,10 @@ def _pinned_now(text: str | None) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.tzinfo is None or not 2000 <= value.year <= 2100:
-        raise InvalidInput(f"AVASAM_NOW {text!r} must be an ISO 8601 time with an offset "
-                           "between the years 2000 and 2100, like 2026-11-28T12:00:00+00:00")
+        raise InvalidInput(
+            f"AVASAM_NOW {text!r} must be an ISO 8601 time with an offset "
+            "between the years 2000 and 2100, like 2026-11-28T12:00:00+00:00"
+        )
     return value.astimezone(UTC)
 
 

@@ -21,16 +21,28 @@ class CronJob:
 
 
 JOBS = [
-    CronJob("*/15 * * * *", "channels pull --all",
-            "Every 15 minutes: pull new and changed orders from every enabled sales channel."),
-    CronJob("7 * * * *", "orders match",
-            "Hourly: retry linking orders that wait for a SKU link; after the matching "
-            "window they become unmatched."),
-    CronJob("*/5 * * * *", "orders process",
-            "Every 5 minutes: invoice and pay queued orders from the balance, re-check held "
-            "ones, pass them to the suppliers."),
-    CronJob("*/5 * * * *", "exports run --due",
-            "Every 5 minutes: send suppliers their open orders for the exports that are due."),
+    CronJob(
+        "*/15 * * * *",
+        "channels pull --all",
+        "Every 15 minutes: pull new and changed orders from every enabled sales channel.",
+    ),
+    CronJob(
+        "7 * * * *",
+        "orders match",
+        "Hourly: retry linking orders that wait for a SKU link; after the matching "
+        "window they become unmatched.",
+    ),
+    CronJob(
+        "*/5 * * * *",
+        "orders process",
+        "Every 5 minutes: invoice and pay queued orders from the balance, re-check held "
+        "ones, pass them to the suppliers.",
+    ),
+    CronJob(
+        "*/5 * * * *",
+        "exports run --due",
+        "Every 5 minutes: send suppliers their open orders for the exports that are due.",
+    ),
 ]
 
 
@@ -72,7 +84,8 @@ def read_crontab() -> str:
 
 
 def write_crontab(content: str) -> None:
-    done = subprocess.run(["crontab", "-"], input=content, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["crontab", "-"], input=content, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise AvasamError(f"crontab refused the new table: {done.stderr.strip()}")

@@ -101,8 +101,9 @@ def csv_rows(
 
 
 @contextmanager
-def open_csv(path: Path, required: list[str],
-             progress: Progress = SILENT) -> Iterator[Iterator[tuple[int, Row]]]:
+def open_csv(
+    path: Path, required: list[str], progress: Progress = SILENT
+) -> Iterator[Iterator[tuple[int, Row]]]:
     """`csv_rows` of a file, with its name in every error. `progress` counts rows against
     the file's lines (counted first only when watched)."""
     try:
@@ -122,7 +123,10 @@ def open_csv(path: Path, required: list[str],
 
 
 def _columns(
-    reader: Reader, required: Sequence[str], optional: Sequence[str], *,
+    reader: Reader,
+    required: Sequence[str],
+    optional: Sequence[str],
+    *,
     empty_ok: bool,
 ) -> Columns | None:
     try:
@@ -136,10 +140,12 @@ def _columns(
     names = {_key(name): index for index, name in enumerate(header)}
     missing = [column for column in required if _key(column) not in names]
     if missing:
-        raise FileFormatError(None, f"has no column {', '.join(missing)}; "
-                                    f"the header needs: {', '.join(required)}")
-    return {column: names[_key(column)] for column in (*required, *optional)
-            if _key(column) in names}
+        raise FileFormatError(
+            None, f"has no column {', '.join(missing)}; the header needs: {', '.join(required)}"
+        )
+    return {
+        column: names[_key(column)] for column in (*required, *optional) if _key(column) in names
+    }
 
 
 def _rows(reader: Reader, columns: Columns) -> Iterator[tuple[int, Row]]:
@@ -157,8 +163,13 @@ def _rows(reader: Reader, columns: Columns) -> Iterator[tuple[int, Row]]:
         if len(values) >= width:
             yield reader.line_num, {column: values[index].strip() for column, index in pairs}
         else:
-            yield reader.line_num, {column: values[index].strip() if index < len(values) else ""
-                                    for column, index in pairs}
+            yield (
+                reader.line_num,
+                {
+                    column: values[index].strip() if index < len(values) else ""
+                    for column, index in pairs
+                },
+            )
 
 
 def _named(rows: Iterator[tuple[int, Row]], name: str) -> Iterator[tuple[int, Row]]:

@@ -56,16 +56,21 @@ def parse_since(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         try:
             return start_of(parse_day(text, tz, now), tz)
         except NotADay:
-            raise InvalidInput(f"--since {text!r} is neither a day nor a span; write it like "
-                               "2026-11-01, yesterday, 12h, 7d, 2w or 3mo") from None
+            raise InvalidInput(
+                f"--since {text!r} is neither a day nor a span; write it like "
+                "2026-11-01, yesterday, 12h, 7d, 2w or 3mo"
+            ) from None
     count, unit = int(match.group(1)), match.group(2)
     if count * _UNIT_DAYS[unit] > _MAX_SPAN.days:  # before any date arithmetic can overflow
         raise InvalidInput(f"--since {text!r} reaches back more than 30 years")
     if unit == "h":  # hours are elapsed time, even across a clock change
         return now - timedelta(hours=count)
     # days, weeks and months are on the calendar: 7d before 09:00 is 09:00, whatever the clock
-    span = {"d": relativedelta(days=count), "w": relativedelta(weeks=count),
-            "mo": relativedelta(months=count)}[unit]
+    span = {
+        "d": relativedelta(days=count),
+        "w": relativedelta(weeks=count),
+        "mo": relativedelta(months=count),
+    }[unit]
     start: datetime = now.astimezone(tz) - span
     return start
 

@@ -37,8 +37,7 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise InvalidInput(
-            "the database URL is not valid; use sqlite:///PATH or "
-            "postgresql+psycopg://USER@HOST/DB"
+            "the database URL is not valid; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
@@ -57,13 +56,16 @@ def _postgres_engine(parsed: URL) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
     if parsed.get_driver_name() != POSTGRES_DRIVER:
-        raise InvalidInput(f"unsupported PostgreSQL driver {parsed.get_driver_name()!r}; "
-                           "use postgresql+psycopg://USER@HOST/DB")
+        raise InvalidInput(
+            f"unsupported PostgreSQL driver {parsed.get_driver_name()!r}; "
+            "use postgresql+psycopg://USER@HOST/DB"
+        )
     try:
         import psycopg  # noqa: F401  (only to find out whether the extra is installed)
     except ImportError:
-        raise InvalidInput("PostgreSQL needs its driver, which is not installed: "
-                           "pip install 'avasam[postgres]'") from None
+        raise InvalidInput(
+            "PostgreSQL needs its driver, which is not installed: pip install 'avasam[postgres]'"
+        ) from None
     return create_engine(parsed, pool_pre_ping=False, connect_args={"connect_timeout": 10})
 
 

@@ -13,12 +13,40 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.money import format_pence, format_rate
 
-CSV_COLUMNS = ["OrderNumber", "ChannelReference", "PlacedAt", "ShippingService", "Name",
-               "Address1", "Address2", "City", "County", "Postcode", "Country", "Phone",
-               "Email", "SKU", "SupplierProductId", "Title", "Quantity", "UnitPriceExVat",
-               "VatRate", "LineTotalIncVat", "Notes"]
-DELIVERY = ["name", "address1", "address2", "city", "county", "postcode", "country", "phone",
-            "email"]
+CSV_COLUMNS = [
+    "OrderNumber",
+    "ChannelReference",
+    "PlacedAt",
+    "ShippingService",
+    "Name",
+    "Address1",
+    "Address2",
+    "City",
+    "County",
+    "Postcode",
+    "Country",
+    "Phone",
+    "Email",
+    "SKU",
+    "SupplierProductId",
+    "Title",
+    "Quantity",
+    "UnitPriceExVat",
+    "VatRate",
+    "LineTotalIncVat",
+    "Notes",
+]
+DELIVERY = [
+    "name",
+    "address1",
+    "address2",
+    "city",
+    "county",
+    "postcode",
+    "country",
+    "phone",
+    "email",
+]
 
 
 @dataclass
@@ -39,8 +67,7 @@ class _HashingWriter:
         self.size += len(data)
 
 
-def write_export(rows: Iterable[Any], notes: Any, fmt: str, tz: ZoneInfo,
-                 out: BinaryIO) -> Written:
+def write_export(rows: Iterable[Any], notes: Any, fmt: str, tz: ZoneInfo, out: BinaryIO) -> Written:
     """`rows`: one per order line, ordered by order then line; `notes(order_id)` -> text."""
     writer = _HashingWriter(out)
     written = Written()
@@ -52,21 +79,32 @@ def write_export(rows: Iterable[Any], notes: Any, fmt: str, tz: ZoneInfo,
     return written
 
 
-def _csv(rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter,
-         written: Written) -> None:
+def _csv(
+    rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter, written: Written
+) -> None:
     buffer = io.StringIO()
     table = csv.writer(buffer, lineterminator="\r\n")
     table.writerow(CSV_COLUMNS)
     for row in rows:
         if not written.order_ids or written.order_ids[-1] != row.id:
             written.order_ids.append(row.id)
-        table.writerow([
-            row.number, row.channel_reference, row.placed_at.astimezone(tz).isoformat(),
-            row.shipping_service, *(getattr(row, key) or "" for key in DELIVERY), row.sku,
-            row.supplier_product_id, row.title, row.quantity, format_pence(row.unit_price_pence),
-            format_rate(row.vat_rate_bp), format_pence(row.line_total_pence),
-            notes(row.id) if row.note_count else "",
-        ])
+        table.writerow(
+            [
+                row.number,
+                row.channel_reference,
+                row.placed_at.astimezone(tz).isoformat(),
+                row.shipping_service,
+                *(getattr(row, key) or "" for key in DELIVERY),
+                row.sku,
+                row.supplier_product_id,
+                row.title,
+                row.quantity,
+                format_pence(row.unit_price_pence),
+                format_rate(row.vat_rate_bp),
+                format_pence(row.line_total_pence),
+                notes(row.id) if row.note_count else "",
+            ]
+        )
         if buffer.tell() > 1 << 16:
             writer.write(buffer.getvalue())
             buffer.seek(0)
@@ -74,8 +112,9 @@ def _csv(rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter,
     writer.write(buffer.getvalue())
 
 
-def _json(rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter,
-          written: Written) -> None:
+def _json(
+    rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter, written: Written
+) -> None:
     writer.write("[")
     current: dict[str, Any] | None = None
     for row in rows:
@@ -84,19 +123,27 @@ def _json(rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter,
                 _flush(current, writer, first=len(written.order_ids) == 1)
             written.order_ids.append(row.id)
             current = {
-                "_id": row.id, "order_number": row.number,
+                "_id": row.id,
+                "order_number": row.number,
                 "channel_reference": row.channel_reference,
                 "placed_at": row.placed_at.astimezone(tz).isoformat(),
                 "shipping_service": row.shipping_service,
                 "delivery": {key: getattr(row, key) for key in DELIVERY},
-                "notes": notes(row.id) if row.note_count else None, "lines": [],
+                "notes": notes(row.id) if row.note_count else None,
+                "lines": [],
             }
-        current["lines"].append({
-            "sku": row.sku, "supplier_product_id": row.supplier_product_id, "title": row.title,
-            "quantity": row.quantity, "unit_price_ex_vat": format_pence(row.unit_price_pence),
-            "vat_rate": format_rate(row.vat_rate_bp),
-            "line_total_inc_vat": format_pence(row.line_total_pence), "currency": "GBP",
-        })
+        current["lines"].append(
+            {
+                "sku": row.sku,
+                "supplier_product_id": row.supplier_product_id,
+                "title": row.title,
+                "quantity": row.quantity,
+                "unit_price_ex_vat": format_pence(row.unit_price_pence),
+                "vat_rate": format_rate(row.vat_rate_bp),
+                "line_total_inc_vat": format_pence(row.line_total_pence),
+                "currency": "GBP",
+            }
+        )
     if current is not None:
         _flush(current, writer, first=len(written.order_ids) == 1)
     writer.write("\n]\n")

@@ -69,8 +69,13 @@ class IncomingOrder:
     def content_hash(self) -> str:
         """What the channel said about the order; a change means the order was updated."""
         data = [
-            self.external_id, self.reference, self.cancelled, self.placed_at.isoformat(),
-            self.channel_shipping_method, vars(self.delivery), self.notes,
+            self.external_id,
+            self.reference,
+            self.cancelled,
+            self.placed_at.isoformat(),
+            self.channel_shipping_method,
+            vars(self.delivery),
+            self.notes,
             [[x.channel_sku, x.quantity, x.title, x.channel_unit_price_pence] for x in self.lines],
         ]
         # repr is deterministic for these plain values and much cheaper than json.dumps
@@ -105,8 +110,9 @@ def read_delivery(fields: Mapping[str, Any], *, strict_postcode: bool) -> Delive
     country = (field_text(fields, "country") or "GB").upper()
     if not _COUNTRY.match(country):
         raise FieldError(f"country {country!r} must be a two-letter ISO code such as GB")
-    postcode = delivery_postcode(field_text(fields, "postcode", required=True), country,
-                                 strict=strict_postcode)
+    postcode = delivery_postcode(
+        field_text(fields, "postcode", required=True), country, strict=strict_postcode
+    )
     return Delivery(
         name=field_text(fields, "name", required=True),
         address1=field_text(fields, "address1", required=True),

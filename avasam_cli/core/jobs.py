@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from avasam_cli.core.config import Settings
 from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.models import JobRun
+from avasam_cli.core.statuses import RunOutcome
 from avasam_cli.core.workspace import Workspace
 
 JOBS = ("pull", "match", "process", "exports")
@@ -69,14 +70,16 @@ def log_line(path: str | None, moment: datetime, job: Job) -> None:
     if not path:
         return
     counts = " ".join(f"{k}={v}" for k, v in job.summary.items())
-    outcome = "failed" if job.failed else "ok"
+    outcome = RunOutcome.FAILED if job.failed else RunOutcome.OK
     try:
         with open(path, "a", encoding="utf-8") as log:
             log.write(f"{moment.isoformat(timespec='seconds')} {job.name} {outcome} {counts}\n")
     except OSError as exc:
-        raise InvalidInput(f"cannot write the job log {path!r} ({exc.strerror}); the {job.name} "
-                           f"job itself {'failed' if job.failed else 'ran'}: choose another "
-                           "--log-file or AVASAM_LOG_FILE") from None
+        raise InvalidInput(
+            f"cannot write the job log {path!r} ({exc.strerror}); the {job.name} "
+            f"job itself {'failed' if job.failed else 'ran'}: choose another "
+            "--log-file or AVASAM_LOG_FILE"
+        ) from None
 
 
 def log_path(option: str | None, settings: Settings | None = None) -> str | None:
@@ -111,8 +114,12 @@ def _lock(ws: Workspace, name: str) -> Iterator[None]:
 
 def _record_start(ws: Workspace, name: str, started: datetime) -> int:
     with ws.uow() as uow:
-        run = JobRun(job=name, host=socket.gethostname()[:100], started_at=started,
-                     outcome="running")
+        run = JobRun(
+            job=name,
+            host=socket.gethostname()[:100],
+            started_at=started,
+            outcome=RunOutcome.RUNNING,
+        )
         uow.session.add(run)
         uow.commit()
         return run.id
@@ -122,6 +129,6 @@ def _record_end(ws: Workspace, run_id: int, job: Job) -> None:
     with ws.uow() as uow:
         run = uow.session.get_one(JobRun, run_id)
         run.finished_at = ws.now()
-        run.outcome = "failed" if job.failed else "ok"
+        run.outcome = RunOutcome.FAILED if job.failed else RunOutcome.OK
         run.summary = json.dumps(job.summary, default=str)
         uow.commit()

@@ -16,8 +16,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import NotAllowed
-from avasam_cli.core.models import Order, OrderEvent
-from avasam_cli.core.statuses import CancelReason, HoldReason, Payment, Shipping, Status
+from avasam_cli.core.models import Order, OrderEvent, Ticket
+from avasam_cli.core.statuses import (
+    CancelReason,
+    HoldReason,
+    Payment,
+    Shipping,
+    Status,
+    TicketStatus,
+)
 
 __all__ = ["CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
 
@@ -83,8 +90,19 @@ def record_event(
     to_status: str | None = None,
 ) -> None:
     """Append one audit event for `order` to the current transaction."""
-    session.add(OrderEvent(**event_row(order.id, event, actor=actor, at=at, details=details,
-                                       from_status=from_status, to_status=to_status)))
+    session.add(
+        OrderEvent(
+            **event_row(
+                order.id,
+                event,
+                actor=actor,
+                at=at,
+                details=details,
+                from_status=from_status,
+                to_status=to_status,
+            )
+        )
+    )
     order.updated_at = at
 
 
@@ -101,8 +119,15 @@ def event_row(
     """One audit event as a plain row, for bulk inserts (intake, matching); `order_id`
     None for an order not inserted yet (the caller sets it from the new id)."""
     text = details if isinstance(details, str) or details is None else _dump(details)
-    return {"order_id": order_id, "at": at, "actor": actor, "event": event,
-            "from_status": from_status, "to_status": to_status, "details": text}
+    return {
+        "order_id": order_id,
+        "at": at,
+        "actor": actor,
+        "event": event,
+        "from_status": from_status,
+        "to_status": to_status,
+        "details": text,
+    }
 
 
 def transition(
@@ -119,8 +144,14 @@ def transition(
     previous = order.status
     order.status = target
     record_event(
-        session, order, event, actor=actor, at=at, details=details,
-        from_status=previous, to_status=target,
+        session,
+        order,
+        event,
+        actor=actor,
+        at=at,
+        details=details,
+        from_status=previous,
+        to_status=target,
     )
 
 
@@ -146,9 +177,26 @@ def move_row(
         event = check_transition(current, target)
     row["status"] = target
     row["updated_at"] = at
-    return event_row(row.get("id"), event, actor=actor, at=at, details=details,
-                     from_status=current, to_status=target)
+    return event_row(
+        row.get("id"),
+        event,
+        actor=actor,
+        at=at,
+        details=details,
+        from_status=current,
+        to_status=target,
+    )
 
 
 def _dump(details: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in details.items() if v is not None}, ensure_ascii=False)
+
+
+def close_ticket(ticket: Ticket, at: datetime) -> None:
+    """A ticket moves one way, open -> closed; a closed one is never reopened (raise a new
+    one), so the audit trail of the order tells one story."""
+    if ticket.status != TicketStatus.OPEN:
+        raise NotAllowed(
+            f"ticket {ticket.id} is closed; raise a new one with `avasam tickets raise ORDER`"
+        )
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, at

@@ -28,9 +28,7 @@ def normalise_postcode(text: str) -> str:
     compact = re.sub(r"\s+", "", text.upper())
     match = _POSTCODE.match(compact)
     if not match and compact != "GIR0AA":
-        raise InvalidInput(
-            f"postcode {text!r} is not a valid UK postcode; write it like SW1A 1AA"
-        )
+        raise InvalidInput(f"postcode {text!r} is not a valid UK postcode; write it like SW1A 1AA")
     return f"{compact[:-3]} {compact[-3:]}"
 
 

@@ -16,8 +16,10 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def check_env_name(name: str, flag: str, secret: str) -> None:
     """Refuse a value that is not a variable name: most likely the secret itself."""
     if not _ENV_NAME.match(name):
-        raise InvalidInput(f"{flag}: {name!r} is not an environment variable name; pass the "
-                           f"variable's name, not the {secret}")
+        raise InvalidInput(
+            f"{flag}: {name!r} is not an environment variable name; pass the "
+            f"variable's name, not the {secret}"
+        )
 
 
 def read_secret(env: str | None, path: str | None, what: str) -> str:

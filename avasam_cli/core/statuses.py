@@ -49,7 +49,8 @@ class CancelReason(StrEnum):
 
 # A seller may give these when cancelling; the supplier's and the channel's are set by them.
 SELLER_CANCEL_REASONS = tuple(
-    r.value for r in CancelReason
+    r.value
+    for r in CancelReason
     if r not in (CancelReason.SUPPLIER_CANCELLED, CancelReason.CHANNEL_CANCELLED)
 )
 
@@ -87,3 +88,14 @@ class TicketKind(StrEnum):
 class TicketStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class RunOutcome(StrEnum):
+    """How a job run or an export run ended (`running` while it has not)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    DRY_RUN = "dry_run"
+    NOTHING_NEW = "nothing_new"
+    BUSY = "busy"

@@ -38,8 +38,9 @@ def woo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShop]:
 
 
 def add_shopify(cli: Cli, shop: FakeShop, name: str = "shop") -> None:
-    cli.ok("channels", "add", name, "--type", "shopify", "--url", shop.url,
-           "--token-env", "SHOP_TOKEN")
+    cli.ok(
+        "channels", "add", name, "--type", "shopify", "--url", shop.url, "--token-env", "SHOP_TOKEN"
+    )
     cli.ok("channels", "map-shipping", name, "Standard", "standard")
 
 
@@ -47,7 +48,9 @@ def pulled(run_stdout: str) -> dict[str, dict]:  # type: ignore[type-arg]
     return {row["channel"]: row for row in json_rows(run_stdout)}
 
 
-def test_shopify_pull_pages_and_is_idempotent(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+def test_shopify_pull_pages_and_is_idempotent(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
     first = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
@@ -67,7 +70,9 @@ def test_shopify_pull_pages_and_is_idempotent(cli: Cli, db_url: str, tmp_path: P
     assert cli.ok("channels", "show", "shop", "-f", "json").stdout.count("SHOP_TOKEN") == 1
 
 
-def test_a_cancel_upstream_cancels_ours_and_is_audited(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+def test_a_cancel_upstream_cancels_ours_and_is_audited(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
     cli.ok("channels", "pull", "shop")
@@ -76,11 +81,15 @@ def test_a_cancel_upstream_cancels_ours_and_is_audited(cli: Cli, db_url: str, tm
     assert (run["updated"], run["new"]) == (1, 0)
     order = json.loads(cli.ok("orders", "show", "#1002", "-f", "json").stdout)
     assert (order["status"], order["cancel_reason"]) == ("cancelled", "channel_cancelled")
-    events = [e["event"] for e in json_rows(cli.ok("orders", "audit", "#1002", "-f", "jsonl").stdout)]
+    events = [
+        e["event"] for e in json_rows(cli.ok("orders", "audit", "#1002", "-f", "jsonl").stdout)
+    ]
     assert events == ["created", "cancelled"]
 
 
-def test_a_cancel_upstream_after_the_supplier_has_it_is_reported(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+def test_a_cancel_upstream_after_the_supplier_has_it_is_reported(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
     cli.ok("channels", "pull", "shop")
@@ -92,15 +101,20 @@ def test_a_cancel_upstream_after_the_supplier_has_it_is_reported(cli: Cli, db_ur
     assert "Error: shop: order #1002: cancelled on the channel but order AV" in run.stderr
     order = json.loads(cli.ok("orders", "show", "#1002", "-f", "json").stdout)
     assert order["status"] == "dispatched"
-    events = [e["event"] for e in json_rows(cli.ok("orders", "audit", "#1002", "-f", "jsonl").stdout)]
+    events = [
+        e["event"] for e in json_rows(cli.ok("orders", "audit", "#1002", "-f", "jsonl").stdout)
+    ]
     assert events[-1] == "channel_cancel_refused"
 
 
-def test_429_is_honoured_and_retried(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+def test_429_is_honoured_and_retried(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
-    shopify.faults.append(Fault(429, b'{"errors": "Exceeded 2 calls per second"}',
-                                {"Retry-After": "0.05"}))
+    shopify.faults.append(
+        Fault(429, b'{"errors": "Exceeded 2 calls per second"}', {"Retry-After": "0.05"})
+    )
     run = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
     assert run["new"] == 5
     assert len(shopify.requests) == 4  # the refused request, then three pages
@@ -112,18 +126,38 @@ def test_429_is_honoured_and_retried(cli: Cli, db_url: str, tmp_path: Path, shop
         (Fault(500), "answered HTTP 500"),
         (Fault(200, b"<html>maintenance</html>"), "sent a body that is not JSON"),
         (Fault(200, b"{}", delay=1.5), "could not be reached"),
-        (Fault(401, b'{"errors": "no"}'), "answered HTTP 401 Unauthorized; check the channel's credentials"),
+        (
+            Fault(401, b'{"errors": "no"}'),
+            "answered HTTP 401 Unauthorized; check the channel's credentials",
+        ),
     ],
 )
 def test_a_failing_channel_is_one_error_and_the_others_still_pull(
-    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop, woo: FakeShop,
-    monkeypatch: pytest.MonkeyPatch, fault: Fault, message: str,
+    cli: Cli,
+    db_url: str,
+    tmp_path: Path,
+    shopify: FakeShop,
+    woo: FakeShop,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Fault,
+    message: str,
 ) -> None:
     monkeypatch.setenv("AVASAM_HTTP_TIMEOUT", "0.5")
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
-    cli.ok("channels", "add", "woo", "--type", "woocommerce", "--url", woo.url,
-           "--key-env", "WOO_KEY", "--secret-env", "WOO_SECRET")
+    cli.ok(
+        "channels",
+        "add",
+        "woo",
+        "--type",
+        "woocommerce",
+        "--url",
+        woo.url,
+        "--key-env",
+        "WOO_KEY",
+        "--secret-env",
+        "WOO_SECRET",
+    )
     shopify.faults.extend([fault] * (1 if fault.status == 401 else 4))
     run = cli("channels", "pull", "--all", "-f", "jsonl")
     assert run.exit_code == 1
@@ -138,8 +172,19 @@ def test_a_failing_channel_is_one_error_and_the_others_still_pull(
 
 def test_woocommerce_pull(cli: Cli, db_url: str, tmp_path: Path, woo: FakeShop) -> None:
     set_up_catalogue(cli, tmp_path)
-    cli.ok("channels", "add", "woo", "--type", "woocommerce", "--url", woo.url,
-           "--key-env", "WOO_KEY", "--secret-env", "WOO_SECRET")
+    cli.ok(
+        "channels",
+        "add",
+        "woo",
+        "--type",
+        "woocommerce",
+        "--url",
+        woo.url,
+        "--key-env",
+        "WOO_KEY",
+        "--secret-env",
+        "WOO_SECRET",
+    )
     first = pulled(cli.ok("channels", "pull", "woo", "-f", "jsonl").stdout)["woo"]
     assert (first["new"], first["held"]) == (3, 3)  # "Flat rate" is not mapped yet
     assert [parse_qs(urlparse(r).query)["page"] for r in woo.requests] == [["1"], ["2"]]
@@ -155,30 +200,65 @@ def test_woocommerce_pull(cli: Cli, db_url: str, tmp_path: Path, woo: FakeShop) 
     assert "modified_after=2026-11-28T09%3A03%3A00" in woo.requests[-1]
 
 
-def test_secrets_are_named_never_stored(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+def test_secrets_are_named_never_stored(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
     before = snapshot(db_url)
-    bad = cli("channels", "add", "shop", "--type", "shopify", "--url", shopify.url,
-              "--token-env", "shpat_secret token")
+    bad = cli(
+        "channels",
+        "add",
+        "shop",
+        "--type",
+        "shopify",
+        "--url",
+        shopify.url,
+        "--token-env",
+        "shpat_secret token",
+    )
     assert bad.exit_code == 1
-    assert bad.stderr.startswith("Error: --token-env VAR: 'shpat_secret token' is not an "
-                                 "environment variable name")
+    assert bad.stderr.startswith(
+        "Error: --token-env VAR: 'shpat_secret token' is not an environment variable name"
+    )
     assert snapshot(db_url) == before
     add_shopify(cli, shopify)
     cli.ok("channels", "pull", "shop")
     assert "shpat_secret_token" not in json.dumps(snapshot(db_url))
 
 
-def test_a_token_file_must_be_private(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+def test_a_token_file_must_be_private(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
     token = tmp_path / "token"
     token.write_text("shpat_secret_token\n")
     token.chmod(0o644)
-    run = cli("channels", "add", "shop", "--type", "shopify", "--url", shopify.url,
-              "--token-file", str(token))
-    assert run.stderr == f"Error: --token-file: {token} can be read by others; run `chmod 600 {token}`\n"
+    run = cli(
+        "channels",
+        "add",
+        "shop",
+        "--type",
+        "shopify",
+        "--url",
+        shopify.url,
+        "--token-file",
+        str(token),
+    )
+    assert (
+        run.stderr
+        == f"Error: --token-file: {token} can be read by others; run `chmod 600 {token}`\n"
+    )
     token.chmod(0o600)
     set_up_catalogue(cli, tmp_path)
-    cli.ok("channels", "add", "shop", "--type", "shopify", "--url", shopify.url,
-           "--token-file", str(token))
+    cli.ok(
+        "channels",
+        "add",
+        "shop",
+        "--type",
+        "shopify",
+        "--url",
+        shopify.url,
+        "--token-file",
+        str(token),
+    )
     assert pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]["new"] == 5
 
 
@@ -192,11 +272,14 @@ def test_channel_admin(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop)
     cli.ok("channels", "enable", "shop")
     cli.ok("channels", "pull", "shop")
     removal = cli("channels", "remove", "shop")
-    assert removal.stderr == ("Error: channel shop has 5 order(s); `--force` removes the channel "
-                              "and keeps its orders\n")
+    assert removal.stderr == (
+        "Error: channel shop has 5 order(s); `--force` removes the channel and keeps its orders\n"
+    )
     assert cli.ok("channels", "remove", "shop", "--force").stderr == (
-        "Removed channel shop; its 5 order(s) are kept.\n")
+        "Removed channel shop; its 5 order(s) are kept.\n"
+    )
     assert cli.ok("orders", "list", "--count").stdout == "5\n"
     assert [c["name"] for c in json_rows(cli.ok("channels", "list", "-f", "jsonl").stdout)] == [
-        "manual"]
+        "manual"
+    ]
     add_shopify(cli, shopify)  # the name is free again

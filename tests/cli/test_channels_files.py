@@ -13,8 +13,13 @@ from tests.helpers import json_rows, set_up_catalogue, write
 HEADER = "order_id,placed_at,name,address1,city,postcode,country,shipping_method,sku,title,quantity,unit_price\n"
 
 
-def row(order: str, sku: str = "OAK-CHAIR-02", qty: int = 1, name: str = "Ann Lee",
-        method: str = "Standard") -> str:
+def row(
+    order: str,
+    sku: str = "OAK-CHAIR-02",
+    qty: int = 1,
+    name: str = "Ann Lee",
+    method: str = "Standard",
+) -> str:
     return f"{order},2026-11-28T10:00:00+00:00,{name},1 High St,London,SW1A 1AA,GB,{method},{sku},Item,{qty},9.99\n"
 
 
@@ -33,26 +38,60 @@ def pull(cli: Cli) -> dict:  # type: ignore[type-arg]
 
 
 def test_csv_json_and_jsonl_with_accents_bom_and_crlf(cli: Cli, drop: Path) -> None:
-    (drop / "a.csv").write_bytes(("\ufeff" + HEADER + row("C1", name="Zoë Brontë 🌳")
-                                  + row("C1", sku="OAK-TABLE-01")).replace("\n", "\r\n").encode())
-    order = {"order_id": "J1", "placed_at": "2026-11-28T09:00:00Z", "name": "Siân", "address1": "x",
-             "city": "Cardiff", "postcode": "cf10 1ep", "shipping_method": "Standard",
-             "lines": [{"sku": "OAK-CHAIR-02", "quantity": 2, "unit_price": "59.99"}]}
-    write(drop / "b.json", json.dumps([order, {**order, "order_id": "J2"}], ensure_ascii=False, indent=2))
-    write(drop / "c.jsonl", json.dumps({**order, "order_id": "L1"}) + "\n\n" + json.dumps({**order, "order_id": "L2"}) + "\n")
+    (drop / "a.csv").write_bytes(
+        ("\ufeff" + HEADER + row("C1", name="Zoë Brontë 🌳") + row("C1", sku="OAK-TABLE-01"))
+        .replace("\n", "\r\n")
+        .encode()
+    )
+    order = {
+        "order_id": "J1",
+        "placed_at": "2026-11-28T09:00:00Z",
+        "name": "Siân",
+        "address1": "x",
+        "city": "Cardiff",
+        "postcode": "cf10 1ep",
+        "shipping_method": "Standard",
+        "lines": [{"sku": "OAK-CHAIR-02", "quantity": 2, "unit_price": "59.99"}],
+    }
+    write(
+        drop / "b.json",
+        json.dumps([order, {**order, "order_id": "J2"}], ensure_ascii=False, indent=2),
+    )
+    write(
+        drop / "c.jsonl",
+        json.dumps({**order, "order_id": "L1"})
+        + "\n\n"
+        + json.dumps({**order, "order_id": "L2"})
+        + "\n",
+    )
     summary = pull(cli)
     assert (summary["new"], summary["matched"], summary["result"]) == (5, 5, "ok")
     assert sorted(p.name for p in (drop / "processed").iterdir()) == ["a.csv", "b.json", "c.jsonl"]
     shown = json.loads(cli.ok("orders", "show", "C1", "-f", "json").stdout)
     assert shown["delivery"]["name"] == "Zoë Brontë 🌳"
-    assert [(i["sku"], i["quantity"]) for i in shown["items"]] == [("OAK-CHAIR-02", 1), ("OAK-TABLE-01", 1)]
-    assert json.loads(cli.ok("orders", "show", "J1", "-f", "json").stdout)["delivery"]["postcode"] == "CF10 1EP"
+    assert [(i["sku"], i["quantity"]) for i in shown["items"]] == [
+        ("OAK-CHAIR-02", 1),
+        ("OAK-TABLE-01", 1),
+    ]
+    assert (
+        json.loads(cli.ok("orders", "show", "J1", "-f", "json").stdout)["delivery"]["postcode"]
+        == "CF10 1EP"
+    )
 
 
-def test_broken_files_are_rejected_with_the_line_and_nothing_else_is_lost(cli: Cli, drop: Path) -> None:
+def test_broken_files_are_rejected_with_the_line_and_nothing_else_is_lost(
+    cli: Cli, drop: Path
+) -> None:
     write(drop / "good.csv", HEADER + row("G1"))
-    whole = {"order_id": "T1", "placed_at": "2026-11-28T09:00:00Z", "name": "A", "address1": "x",
-             "city": "y", "postcode": "M1 1AE", "lines": [{"sku": "OAK-CHAIR-02"}]}
+    whole = {
+        "order_id": "T1",
+        "placed_at": "2026-11-28T09:00:00Z",
+        "name": "A",
+        "address1": "x",
+        "city": "y",
+        "postcode": "M1 1AE",
+        "lines": [{"sku": "OAK-CHAIR-02"}],
+    }
     write(drop / "truncated.json", f'[\n  {json.dumps(whole)},\n  {{"order_id": "T2", "na')
     write(drop / "badqty.csv", HEADER + row("B1") + row("B2", qty=0))
     write(drop / "empty.csv", "")
@@ -67,7 +106,8 @@ def test_broken_files_are_rejected_with_the_line_and_nothing_else_is_lost(cli: C
     assert json_rows(run.stdout)[0]["new"] == 1
     assert sorted(p.name for p in (drop / "processed").iterdir()) == ["empty.csv", "good.csv"]
     assert (drop / "rejected" / "badqty.csv.error").read_text() == (
-        "badqty.csv: line 3: quantity 0 must be 1 or more\n")
+        "badqty.csv: line 3: quantity 0 must be 1 or more\n"
+    )
     assert cli.ok("orders", "list", "--all", "--count").stdout == "1\n"  # B1 was not half-imported
 
 
@@ -88,7 +128,9 @@ def test_the_same_order_dropped_again_is_one_order(cli: Cli, drop: Path) -> None
 def test_a_cancelled_row_cancels_the_order(cli: Cli, drop: Path) -> None:
     write(drop / "a.csv", HEADER + row("K1"))
     pull(cli)
-    write(drop / "b.csv", HEADER.replace("\n", ",status\n") + row("K1").replace("\n", ",cancelled\n"))
+    write(
+        drop / "b.csv", HEADER.replace("\n", ",status\n") + row("K1").replace("\n", ",cancelled\n")
+    )
     assert pull(cli)["updated"] == 1
     assert json.loads(cli.ok("orders", "show", "K1", "-f", "json").stdout)["status"] == "cancelled"
 
@@ -101,7 +143,9 @@ def test_lines_of_two_suppliers_split_into_two_orders(cli: Cli, drop: Path, tmp_
     write(drop / "a.csv", HEADER + row("S1") + row("S1", sku="TEAK-1") + row("S1", sku="OAK-1001"))
     summary = pull(cli)
     assert (summary["new"], summary["matched"]) == (1, 2)
-    rows = json_rows(cli.ok("orders", "list", "--search", "S1", "--sort", "placed", "-f", "jsonl").stdout)
+    rows = json_rows(
+        cli.ok("orders", "list", "--search", "S1", "--sort", "placed", "-f", "jsonl").stdout
+    )
     assert sorted((r["supplier"], r["item_count"]) for r in rows) == [("OAKCO", 2), ("TEAK", 1)]
     run = cli("orders", "show", "S1")
     assert run.exit_code == 1 and "matches 2 orders" in run.stderr
@@ -124,5 +168,7 @@ def test_a_missing_folder_is_a_clear_error(cli: Cli, drop: Path) -> None:
     drop.rmdir()
     run = cli("channels", "pull", "drop")
     assert run.exit_code == 1
-    assert run.stderr == (f"Error: drop: drop folder {drop} does not exist; create it or fix the "
-                          "channel with `avasam channels add --path`\n")
+    assert run.stderr == (
+        f"Error: drop: drop folder {drop} does not exist; create it or fix the "
+        "channel with `avasam channels add --path`\n"
+    )

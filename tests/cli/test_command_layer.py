@@ -30,8 +30,10 @@ def test_a_batch_that_exits_1_is_a_failed_job_without_an_exit_code_for_error(
     log = tmp_path / "jobs.log"
     run = cli("--log-file", str(log), "channels", "pull", "drop")
     assert run.exit_code == 1
-    assert run.stderr == (f"Error: drop: drop folder {drop} does not exist; create it or fix the "
-                          "channel with `avasam channels add --path`\n")
+    assert run.stderr == (
+        f"Error: drop: drop folder {drop} does not exist; create it or fix the "
+        "channel with `avasam channels add --path`\n"
+    )
     pull = _job(cli, "pull")
     assert pull["outcome"] == "failed"
     assert "error" not in pull["counts"]  # the exit code is no message
@@ -56,8 +58,9 @@ def test_a_job_that_succeeds_is_ok(cli: Cli, db_url: str, tmp_path: Path) -> Non
 def test_row_errors_go_on_and_exit_1_at_the_end(cli: Cli, db_url: str, tmp_path: Path) -> None:
     set_up_catalogue(cli, tmp_path)
     add_order(cli, reference="R1")
-    run = cli("orders", "cancel", "NOPE", "R1", "--reason", "duplicate_order", "--yes",
-              "-f", "jsonl")
+    run = cli(
+        "orders", "cancel", "NOPE", "R1", "--reason", "duplicate_order", "--yes", "-f", "jsonl"
+    )
     assert run.exit_code == 1
     lines = run.stderr.splitlines()
     assert lines[0].startswith("Error: NOPE: no order 'NOPE'")
@@ -71,38 +74,77 @@ def _options(path: tuple[str, ...]) -> list[tuple[str, ...]]:
     for word in path:
         assert isinstance(command, click.Group)
         command = command.commands[word]
-    return [(*p.opts, *p.secondary_opts, p.help or "") for p in command.params
-            if isinstance(p, click.Option) and p.name != "help"]
+    return [
+        (*p.opts, *p.secondary_opts, p.help or "")
+        for p in command.params
+        if isinstance(p, click.Option) and p.name != "help"
+    ]
 
 
 def test_exports_add_and_edit_share_one_set_of_options() -> None:
     added = _options(("exports", "add"))
     assert added == _options(("exports", "edit"))
     assert [o[0] for o in added] == [
-        "--supplier", "--protocol", "--host", "--port", "--username", "--password-env",
-        "--password-file", "--key-file", "--known-hosts", "--remote-dir", "--filename",
-        "--file-format", "--schedule", "--only-new", "--passive", "--insecure-tls"]
-    assert ("--only-new", "--all-open", "Send only orders not sent before, or every open order."
-            ) in added
+        "--supplier",
+        "--protocol",
+        "--host",
+        "--port",
+        "--username",
+        "--password-env",
+        "--password-file",
+        "--key-file",
+        "--known-hosts",
+        "--remote-dir",
+        "--filename",
+        "--file-format",
+        "--schedule",
+        "--only-new",
+        "--passive",
+        "--insecure-tls",
+    ]
+    assert (
+        "--only-new",
+        "--all-open",
+        "Send only orders not sent before, or every open order.",
+    ) in added
 
 
 def test_edit_changes_only_what_is_given(cli: Cli, db_url: str, tmp_path: Path) -> None:
     set_up_catalogue(cli, tmp_path)
-    cli.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-           "--remote-dir", str(tmp_path), "--file-format", "json", "--all-open")
+    cli.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(tmp_path),
+        "--file-format",
+        "json",
+        "--all-open",
+    )
     saved = cli.ok("exports", "edit", "oak", "--schedule", "0 * * * *")
     assert saved.stderr.startswith("Saved export oak.\nNext scheduled run: ")
     shown = json.loads(cli.ok("exports", "show", "oak", "-f", "json").stdout)
-    assert (shown["format"], shown["only_new"], shown["schedule"]) == ("json", False,
-                                                                     "0 * * * *")
+    assert (shown["format"], shown["only_new"], shown["schedule"]) == ("json", False, "0 * * * *")
 
 
-def test_enable_and_disable_for_channels_and_exports(cli: Cli, db_url: str,
-                                                     tmp_path: Path) -> None:
+def test_enable_and_disable_for_channels_and_exports(cli: Cli, db_url: str, tmp_path: Path) -> None:
     set_up_catalogue(cli, tmp_path)
     cli.ok("channels", "add", "drop", "--type", "file", "--path", str(tmp_path))
-    cli.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-           "--remote-dir", str(tmp_path))
+    cli.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(tmp_path),
+    )
     assert cli.ok("channels", "disable", "drop").stderr == "Channel drop disabled.\n"
     assert cli.ok("channels", "enable", "drop").stderr == "Channel drop enabled.\n"
     assert cli.ok("exports", "disable", "oak").stderr == "Export oak disabled.\n"
@@ -116,12 +158,24 @@ def test_enable_and_disable_for_channels_and_exports(cli: Cli, db_url: str,
     assert "NAME Channel name, e.g. shop." in shown
 
 
-def test_a_dry_run_writes_its_file_where_the_command_says(cli: Cli, db_url: str,
-                                                           tmp_path: Path) -> None:
+def test_a_dry_run_writes_its_file_where_the_command_says(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
     set_up_catalogue(cli, tmp_path, balance="1000")
     add_order(cli, reference="R1")
-    cli.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-           "--remote-dir", str(tmp_path), "--file-format", "json")
+    cli.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(tmp_path),
+        "--file-format",
+        "json",
+    )
     copy = tmp_path / "copy.json"
     missing = cli("exports", "run", "nope", "--dry-run", "--output", str(copy))
     assert missing.exit_code == 1
@@ -143,8 +197,11 @@ def test_core_never_writes_to_the_terminal() -> None:
     found = []
     for path in sorted(Path(avasam_cli.core.__path__[0]).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr")
-                    and isinstance(node.value, ast.Name) and node.value.id == "sys") or (
-                    isinstance(node, ast.Name) and node.id == "print"):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("stdout", "stderr")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sys"
+            ) or (isinstance(node, ast.Name) and node.id == "print"):
                 found.append(f"{path.name}:{node.lineno}")
     assert found == []

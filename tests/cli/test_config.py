@@ -12,10 +12,15 @@ from tests.conftest import Cli
 
 @pytest.mark.parametrize(
     ("name", "bad"),
-    [("AVASAM_HTTP_TIMEOUT", "abc"), ("AVASAM_HTTP_TIMEOUT", "nan"),
-     ("AVASAM_HTTP_BACKOFF", "-1"), ("AVASAM_EXPORT_TIMEOUT", "0"),
-     ("AVASAM_EXPORT_BACKOFF", "inf"), ("AVASAM_NOW", "tomorrow"),
-     ("AVASAM_TIMEZONE", "Mars/Olympus")],
+    [
+        ("AVASAM_HTTP_TIMEOUT", "abc"),
+        ("AVASAM_HTTP_TIMEOUT", "nan"),
+        ("AVASAM_HTTP_BACKOFF", "-1"),
+        ("AVASAM_EXPORT_TIMEOUT", "0"),
+        ("AVASAM_EXPORT_BACKOFF", "inf"),
+        ("AVASAM_NOW", "tomorrow"),
+        ("AVASAM_TIMEZONE", "Mars/Olympus"),
+    ],
 )
 def test_a_bad_setting_is_one_error_line(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, name: str, bad: str
@@ -30,12 +35,18 @@ def test_a_bad_setting_is_one_error_line(
     assert "Traceback" not in run.stderr
 
 
-def test_the_http_timeout_error_says_what_is_good(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_http_timeout_error_says_what_is_good(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AVASAM_HTTP_TIMEOUT", "abc")
     run = cli("channels", "pull", "--all")
-    assert (run.exit_code, run.stderr) == (1, (
-        "Error: AVASAM_HTTP_TIMEOUT 'abc' must be a number of seconds more than 0 and at most "
-        "3600, like 30\n"))
+    assert (run.exit_code, run.stderr) == (
+        1,
+        (
+            "Error: AVASAM_HTTP_TIMEOUT 'abc' must be a number of seconds more than 0 and at most "
+            "3600, like 30\n"
+        ),
+    )
 
 
 def test_config_lists_every_setting_with_the_password_masked(
@@ -71,4 +82,7 @@ def test_config_with_a_bad_setting_is_the_same_error(
     monkeypatch.setenv("AVASAM_MATCH_WINDOW", "soon")
     run = cli("config")
     assert (run.exit_code, run.stdout, run.stderr) == (
-        1, "", "Error: AVASAM_MATCH_WINDOW 'soon' must be like 4d, 12h or 30m\n")
+        1,
+        "",
+        "Error: AVASAM_MATCH_WINDOW 'soon' must be like 4d, 12h or 30m\n",
+    )

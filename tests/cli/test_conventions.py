@@ -13,8 +13,9 @@ from tests.conftest import Cli
 ROOT = typer.main.get_command(app)
 
 
-def _leaves(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...],
-                                                                          click.Command]]:
+def _leaves(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     found: list[tuple[tuple[str, ...], click.Command]] = []
     for name, command in sorted(group.commands.items()):
         if isinstance(command, click.Group):
@@ -25,18 +26,23 @@ def _leaves(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[
 
 
 LEAVES = _leaves(ROOT)  # type: ignore[arg-type]
-WITH_ARGUMENTS = [(path, command) for path, command in LEAVES
-                  if any(isinstance(p, click.Argument) for p in command.params)]
+WITH_ARGUMENTS = [
+    (path, command)
+    for path, command in LEAVES
+    if any(isinstance(p, click.Argument) for p in command.params)
+]
 
 
 def test_some_commands_take_arguments() -> None:
-    assert (("orders", "show") in [path for path, _ in WITH_ARGUMENTS])
+    assert ("orders", "show") in [path for path, _ in WITH_ARGUMENTS]
 
 
-@pytest.mark.parametrize(("path", "command"), WITH_ARGUMENTS, ids=[" ".join(p) for p, _ in
-                                                                     WITH_ARGUMENTS])
-def test_every_argument_is_explained_in_the_help(cli: Cli, path: tuple[str, ...],
-                                                 command: click.Command) -> None:
+@pytest.mark.parametrize(
+    ("path", "command"), WITH_ARGUMENTS, ids=[" ".join(p) for p, _ in WITH_ARGUMENTS]
+)
+def test_every_argument_is_explained_in_the_help(
+    cli: Cli, path: tuple[str, ...], command: click.Command
+) -> None:
     shown = cli.ok(*path, "--help").stdout
     for param in command.params:
         if isinstance(param, click.Argument):
@@ -70,24 +76,41 @@ def _complete(words: str) -> list[str]:
     import sys
     from pathlib import Path
 
-    env = {**os.environ, "_AVASAM_COMPLETE": "complete_bash", "COMP_WORDS": words,
-           "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
-    done = subprocess.run([str(Path(sys.executable).with_name("avasam"))], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "_AVASAM_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("avasam"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
 
 def test_fixed_vocabularies_are_completed() -> None:
     assert _complete("avasam orders cancel X --reason ") == [
-        "customer_changed_mind", "out_of_stock", "address_problem", "duplicate_order",
-        "price_error", "other"]
+        "customer_changed_mind",
+        "out_of_stock",
+        "address_problem",
+        "duplicate_order",
+        "price_error",
+        "other",
+    ]
     assert _complete("avasam channels add x --type ") == ["file", "shopify", "woocommerce"]
     assert _complete("avasam exports add x --protocol ") == ["ftp", "ftps", "sftp", "file"]
     assert _complete("avasam exports add x --file-format ") == ["csv", "json"]
     assert _complete("avasam tickets raise X --kind ") == ["cancel_request", "query", "return"]
     assert _complete("avasam suppliers shipping OAKCO ") == [
-        "standard", "standard_tracked", "expedited"]
+        "standard",
+        "standard_tracked",
+        "expedited",
+    ]
 
 
 def test_names_are_completed_from_the_workspace(cli: Cli, db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -109,21 +132,27 @@ def test_completion_without_a_database_offers_nothing(monkeypatch, tmp_path) -> 
 
 def test_choices_are_listed_in_the_help(cli: Cli) -> None:
     shown = " ".join(cli.ok("orders", "cancel", "--help").stdout.split())
-    assert "[customer_changed_mind|out_of_stock|address_problem|duplicate_order|price_error|other]" in shown
+    assert (
+        "[customer_changed_mind|out_of_stock|address_problem|duplicate_order|price_error|other]"
+        in shown
+    )
     shown = " ".join(cli.ok("exports", "add", "--help").stdout.split())
     assert "--protocol [ftp|ftps|sftp|file]" in shown
     assert "--file-format [csv|json]" in shown
 
 
-@pytest.mark.parametrize("args", [
-    ["orders", "list", "--limit", "99999999999999999999"],
-    ["orders", "list", "--offset", "9223372036854775808"],
-    ["account", "ledger", "--limit", "9223372036854775808"],
-    ["status", "--stale-days", "100000000"],
-    ["tickets", "show", "99999999999999999999"],
-    ["exports", "add", "x", "--port", "70000"],
-    ["exports", "add", "x", "--port", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["orders", "list", "--limit", "99999999999999999999"],
+        ["orders", "list", "--offset", "9223372036854775808"],
+        ["account", "ledger", "--limit", "9223372036854775808"],
+        ["status", "--stale-days", "100000000"],
+        ["tickets", "show", "99999999999999999999"],
+        ["exports", "add", "x", "--port", "70000"],
+        ["exports", "add", "x", "--port", "0"],
+    ],
+)
 def test_numbers_beyond_their_bounds_are_usage_errors(cli: Cli, args: list[str]) -> None:
     run = cli(*args)
     assert run.exit_code == 2
@@ -136,4 +165,6 @@ def test_an_unwritable_job_log_is_one_error_line(cli: Cli, db_url: str, tmp_path
     log.mkdir()  # a folder where the log file should be
     run = cli("--log-file", str(log), "orders", "process")
     assert run.exit_code == 1
-    assert run.stderr.count("\n") == 1 and run.stderr.startswith("Error: AVASAM_LOG_FILE (or --log-file)")
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith(
+        "Error: AVASAM_LOG_FILE (or --log-file)"
+    )

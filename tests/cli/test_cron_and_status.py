@@ -26,30 +26,50 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
     assert render("avasam", None, None) in text
     commands = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert [c.split(" avasam ")[1] for c in commands] == [
-        "--cron channels pull --all", "--cron orders match", "--cron orders process",
-        "--cron exports run --due"]
+        "--cron channels pull --all",
+        "--cron orders match",
+        "--cron orders process",
+        "--cron exports run --due",
+    ]
     for line in commands:
         parse_schedule(" ".join(line.split()[:5]))  # raises if not a valid schedule
-    comments = [line for line in text.splitlines() if line.startswith("# Every") or line.startswith("# Hourly")]
+    comments = [
+        line
+        for line in text.splitlines()
+        if line.startswith("# Every") or line.startswith("# Hourly")
+    ]
     assert len(comments) == 4
 
 
-def test_every_job_runs_green_with_crons_bare_environment(cli: Cli, db_url: str, tmp_path: Path) -> None:
+def test_every_job_runs_green_with_crons_bare_environment(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
     set_up_catalogue(cli, tmp_path)
     log = tmp_path / "jobs.log"
     block = render(AVASAM, db_url, str(log))
     lines = [line for line in block.splitlines() if line and not line.startswith("#")]
     for line in lines:
         command = " ".join(line.split()[5:])
-        done = subprocess.run(["/bin/sh", "-c", command], env={"PATH": "/usr/bin:/bin"},
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["/bin/sh", "-c", command],
+            env={"PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
     entries = log.read_text().splitlines()
-    assert [e.split()[1:3] for e in entries] == [["pull", "ok"], ["match", "ok"],
-                                               ["process", "ok"], ["exports", "ok"]]
+    assert [e.split()[1:3] for e in entries] == [
+        ["pull", "ok"],
+        ["match", "ok"],
+        ["process", "ok"],
+        ["exports", "ok"],
+    ]
 
 
-def test_a_failing_job_under_cron_prints_only_its_errors(cli: Cli, db_url: str, tmp_path: Path) -> None:
+def test_a_failing_job_under_cron_prints_only_its_errors(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
     set_up_catalogue(cli, tmp_path)
     cli.ok("channels", "add", "drop", "--type", "file", "--path", str(tmp_path / "missing"))
     run = cli("--cron", "channels", "pull", "--all")
@@ -100,26 +120,47 @@ with run_job(ws, sys.argv[1]):
 """
 
 
-@pytest.mark.parametrize("job_name,command", [("process", ["orders", "process"]),
-                                              ("pull", ["channels", "pull", "--all"])])
+@pytest.mark.parametrize(
+    "job_name,command",
+    [("process", ["orders", "process"]), ("pull", ["channels", "pull", "--all"])],
+)
 def test_a_running_job_is_not_run_twice_and_a_killed_one_blocks_nothing(
     cli: Cli, db_url: str, tmp_path: Path, job_name: str, command: list[str]
 ) -> None:
     set_up_catalogue(cli, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, job_name], env=dict(os.environ),
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, job_name],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
-    second = subprocess.run([sys.executable, "-m", "avasam_cli", *command],
-                            env=dict(os.environ), capture_output=True, text=True)
-    assert (second.returncode, second.stderr) == (0, f"Job {job_name} is already running; skipped.\n")
-    under_cron = subprocess.run([sys.executable, "-m", "avasam_cli", "--cron", *command],
-                                env=dict(os.environ), capture_output=True, text=True)
+    second = subprocess.run(
+        [sys.executable, "-m", "avasam_cli", *command],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+    )
+    assert (second.returncode, second.stderr) == (
+        0,
+        f"Job {job_name} is already running; skipped.\n",
+    )
+    under_cron = subprocess.run(
+        [sys.executable, "-m", "avasam_cli", "--cron", *command],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+    )
     assert (under_cron.returncode, under_cron.stdout, under_cron.stderr) == (0, "", "")
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     time.sleep(0.2) if "postgresql" in db_url else None  # the server notices the dead client
-    third = subprocess.run([sys.executable, "-m", "avasam_cli", *command],
-                           env=dict(os.environ), capture_output=True, text=True)
+    third = subprocess.run(
+        [sys.executable, "-m", "avasam_cli", *command],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+    )
     assert third.returncode == 0, third.stderr
     assert "already running" not in third.stderr
 
@@ -129,7 +170,9 @@ def test_cron_install_twice_leaves_one_block_and_uninstall_removes_it(
 ) -> None:
     saved = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
     try:
-        subprocess.run(["crontab", "-"], input="# mine\n0 3 * * * /bin/true\n", text=True, check=True)
+        subprocess.run(
+            ["crontab", "-"], input="# mine\n0 3 * * * /bin/true\n", text=True, check=True
+        )
         cli.ok("cron", "install", "--log", str(tmp_path / "jobs.log"))
         cli.ok("cron", "install", "--log", str(tmp_path / "jobs.log"))
         table = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
@@ -147,8 +190,10 @@ def test_cron_install_twice_leaves_one_block_and_uninstall_removes_it(
             subprocess.run(["crontab", "-r"], capture_output=True)
 
 
-@pytest.mark.parametrize("url", ["postgresql+psycopg://u:s3cret@127.0.0.1/x",
-                                 "postgresql://u@127.0.0.1/x?password=s3cret"])
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://u:s3cret@127.0.0.1/x", "postgresql://u@127.0.0.1/x?password=s3cret"],
+)
 def test_a_password_in_the_url_is_not_written_into_the_crontab(cli: Cli, url: str) -> None:
     run = cli("--db", url, "cron", "show")
     assert run.exit_code == 1

@@ -31,7 +31,9 @@ def test_dispatching_a_queued_order_is_refused(cli: Cli, db_url: str, tmp_path: 
     before = snapshot(db_url)
     run = cli("orders", "dispatch", "R1", "--tracking", "T")
     assert (run.exit_code, run.stderr) == (
-        1, "Error: order R1 is queue; only an open order can be dispatched\n")
+        1,
+        "Error: order R1 is queue; only an open order can be dispatched\n",
+    )
     assert snapshot(db_url) == before
 
 
@@ -41,13 +43,15 @@ def test_dispatch_file(cli: Cli, db_url: str, tmp_path: Path) -> None:
         add_order(cli, reference=ref)
     balance_before = json.loads(cli.ok("account", "balance", "-f", "json").stdout)[0]["balance"]
     assert balance_before == "26.43"  # 300 - 3 x 91.19
-    feed = write(tmp_path / "dispatch.csv",
-                 "OrderNumber,Status,TrackingNumber,Carrier\n"
-                 "AV0000001,SHIPPED,RM1GB,Royal Mail\n"
-                 "AV0000009,SHIPPED,RM9GB,Royal Mail\n"
-                 "AV0000002,CANCELLED,,\n"
-                 "AV0000003,LOST,,\n"
-                 "AV0000003,SHIPPED,,\n")
+    feed = write(
+        tmp_path / "dispatch.csv",
+        "OrderNumber,Status,TrackingNumber,Carrier\n"
+        "AV0000001,SHIPPED,RM1GB,Royal Mail\n"
+        "AV0000009,SHIPPED,RM9GB,Royal Mail\n"
+        "AV0000002,CANCELLED,,\n"
+        "AV0000003,LOST,,\n"
+        "AV0000003,SHIPPED,,\n",
+    )
     run = cli("dispatches", "import", str(feed))
     assert run.exit_code == 1
     assert run.stderr.splitlines() == [

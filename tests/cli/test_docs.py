@@ -26,9 +26,19 @@ SCRIPT = REPO / "scripts" / "cli_docs.py"
 REGENERATE = "run `.venv/bin/python scripts/cli_docs.py` and commit docs/cli.md"
 
 # A floor, so that a generator that finds no commands cannot pass with an empty document.
-MUST_MENTION = ["avasam", "avasam init", "avasam config", "avasam status", "avasam orders list",
-                "avasam orders add", "avasam channels pull", "avasam exports run",
-                "avasam exports add", "avasam db upgrade", "avasam tickets close"]
+MUST_MENTION = [
+    "avasam",
+    "avasam init",
+    "avasam config",
+    "avasam status",
+    "avasam orders list",
+    "avasam orders add",
+    "avasam channels pull",
+    "avasam exports run",
+    "avasam exports add",
+    "avasam db upgrade",
+    "avasam tickets close",
+]
 
 
 @functools.cache
@@ -50,12 +60,20 @@ def test_cli_md_is_up_to_date() -> None:
     expected = generator().render()
     actual = _document()
     if actual != expected:
-        diff = list(difflib.unified_diff(actual.splitlines(), expected.splitlines(),
-                                         "docs/cli.md (committed)", "docs/cli.md (generated)",
-                                         lineterm="", n=1))
+        diff = list(
+            difflib.unified_diff(
+                actual.splitlines(),
+                expected.splitlines(),
+                "docs/cli.md (committed)",
+                "docs/cli.md (generated)",
+                lineterm="",
+                n=1,
+            )
+        )
         shown = "\n".join(diff[:80]) + ("\n..." if len(diff) > 80 else "")
-        pytest.fail(f"docs/cli.md is out of date with the CLI: {REGENERATE}.\n{shown}",
-                    pytrace=False)
+        pytest.fail(
+            f"docs/cli.md is out of date with the CLI: {REGENERATE}.\n{shown}", pytrace=False
+        )
 
 
 def test_cli_md_documents_every_command() -> None:
@@ -77,15 +95,28 @@ def test_generated_text_shows_names_of_variables_never_their_values(tmp_path: Pa
     odd = "ZZODDZZ"
     env = {
         **os.environ,
-        "AVASAM_DATABASE_URL": f"sqlite:////{odd}/x.db", "AVASAM_LOG_FILE": f"/{odd}/jobs.log",
-        "AVASAM_TIMEZONE": "Pacific/Chatham", "AVASAM_ACTOR": odd, "AVASAM_HTTP_TIMEOUT": "7",
-        "HOME": str(tmp_path / odd), "XDG_DATA_HOME": str(tmp_path / odd / "data"),
+        "AVASAM_DATABASE_URL": f"sqlite:////{odd}/x.db",
+        "AVASAM_LOG_FILE": f"/{odd}/jobs.log",
+        "AVASAM_TIMEZONE": "Pacific/Chatham",
+        "AVASAM_ACTOR": odd,
+        "AVASAM_HTTP_TIMEOUT": "7",
+        "HOME": str(tmp_path / odd),
+        "XDG_DATA_HOME": str(tmp_path / odd / "data"),
         "XDG_STATE_HOME": str(tmp_path / odd / "state"),
-        "COLUMNS": "40", "LINES": "5", "TERMINAL_WIDTH": "33", "TYPER_USE_RICH": "0",
+        "COLUMNS": "40",
+        "LINES": "5",
+        "TERMINAL_WIDTH": "33",
+        "TYPER_USE_RICH": "0",
         "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1",
     }
-    done = subprocess.run([sys.executable, str(SCRIPT), "--stdout"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--stdout"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert odd not in done.stdout
     assert "Chatham" not in done.stdout

@@ -44,32 +44,64 @@ def files(folder: Path) -> list[str]:
 def test_folder_export_end_to_end(shop: Cli, tmp_path: Path, db_url: str) -> None:
     out = tmp_path / "outbox"
     out.mkdir()
-    added = shop.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-                    "--remote-dir", str(out), "--schedule", "*/15 * * * *",
-                    "--filename", "{supplier}-{run}.csv")
+    added = shop.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(out),
+        "--schedule",
+        "*/15 * * * *",
+        "--filename",
+        "{supplier}-{run}.csv",
+    )
     assert added.stderr.splitlines()[0] == f"Added export oak: OAKCO's open orders to {out}."
     assert added.stderr.splitlines()[1].startswith("Next scheduled run: ")
     run = shop.ok("exports", "run", "oak", "-f", "jsonl")
-    assert json_rows(run.stdout) == [{"export": "oak", "outcome": "ok", "file": "OAKCO-1.csv",
-                                      "orders": 2, "bytes": (out / "OAKCO-1.csv").stat().st_size}]
+    assert json_rows(run.stdout) == [
+        {
+            "export": "oak",
+            "outcome": "ok",
+            "file": "OAKCO-1.csv",
+            "orders": 2,
+            "bytes": (out / "OAKCO-1.csv").stat().st_size,
+        }
+    ]
     assert files(out) == ["OAKCO-1.csv"]
     data = (out / "OAKCO-1.csv").read_bytes()
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-    assert [(r["OrderNumber"], r["SKU"], r["Quantity"], r["LineTotalIncVat"], r["Notes"]) for r in rows] == [
+    assert [
+        (r["OrderNumber"], r["SKU"], r["Quantity"], r["LineTotalIncVat"], r["Notes"]) for r in rows
+    ] == [
         ("AV0000001", "OAK-CHAIR-02", "2", "85.20", ""),
-        ("AV0000002", "OAK-TABLE-01", "1", "144.00", "leave at the back")]
+        ("AV0000002", "OAK-TABLE-01", "1", "144.00", "leave at the back"),
+    ]
     assert rows[0]["Postcode"] == "SW1A 1AA" and rows[0]["SupplierProductId"] == "OAK-1002"
     [record] = history(shop, "oak")
     assert (record["outcome"], record["orders"], record["bytes"], record["sha256"]) == (
-        "ok", 2, len(data), hashlib.sha256(data).hexdigest())
+        "ok",
+        2,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+    )
     audit = json_rows(shop.ok("orders", "audit", "R1", "-f", "jsonl").stdout)
-    assert (audit[-1]["event"], audit[-1]["details"]) == ("sent_to_supplier", "export=oak, file=OAKCO-1.csv")
+    assert (audit[-1]["event"], audit[-1]["details"]) == (
+        "sent_to_supplier",
+        "export=oak, file=OAKCO-1.csv",
+    )
     refused = shop("orders", "cancel", "R1", "--reason", "customer_changed_mind")
     assert "has already been received by the supplier" in refused.stderr
 
     shop.ok("orders", "dispatch", "R1", "--tracking", "T1")
     shop.ok("exports", "run", "oak")
-    assert next(csv.DictReader(io.StringIO((out / "OAKCO-2.csv").read_text())))["OrderNumber"] == "AV0000002"
+    assert (
+        next(csv.DictReader(io.StringIO((out / "OAKCO-2.csv").read_text())))["OrderNumber"]
+        == "AV0000002"
+    )
     audit = json_rows(shop.ok("orders", "audit", "R2", "-f", "jsonl").stdout)
     assert [e["event"] for e in audit].count("sent_to_supplier") == 1  # first time only
 
@@ -84,8 +116,19 @@ def test_folder_export_end_to_end(shop: Cli, tmp_path: Path, db_url: str) -> Non
 def test_json_format_and_dry_run(shop: Cli, tmp_path: Path) -> None:
     out = tmp_path / "outbox"
     out.mkdir()
-    shop.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-            "--remote-dir", str(out), "--file-format", "json")
+    shop.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(out),
+        "--file-format",
+        "json",
+    )
     before = snapshot(os.environ["AVASAM_DATABASE_URL"])
     dry = shop.ok("exports", "run", "oak", "--dry-run")
     orders = json.loads(dry.stdout)
@@ -103,19 +146,77 @@ def test_json_format_and_dry_run(shop: Cli, tmp_path: Path) -> None:
 def test_bad_settings_are_refused(shop: Cli, tmp_path: Path) -> None:
     before = snapshot(os.environ["AVASAM_DATABASE_URL"])
     cases = [
-        (["--protocol", "file", "--remote-dir", str(tmp_path), "--filename", "../{supplier}.csv"],
-         "Error: file name template '../{supplier}.csv' gives '../OAKCO.csv', which would leave the remote directory or hide the file; use a plain file name\n"
-         .replace("OAKCO", "S")),
-        (["--protocol", "file", "--remote-dir", str(tmp_path), "--filename", "/etc/{export}.csv"],
-         "Error: file name template '/etc/{export}.csv' gives '/etc/E.csv', which would leave the remote directory or hide the file; use a plain file name\n"),
-        (["--protocol", "sftp", "--host", "h", "--username", "u", "--password-env", "P", "--remote-dir", "in/../../etc"],
-         "Error: --remote-dir 'in/../../etc' must not contain '..'\n"),
-        (["--protocol", "ftp", "--host", "h", "--username", "u", "--password-env", "my password"],
-         "Error: --password-env: 'my password' is not an environment variable name; pass the variable's name, not the password\n"),
-        (["--protocol", "ftp", "--host", "h", "--username", "u"],
-         "Error: an export needs --password-env VAR, --password-file PATH or --key-file PATH\n"),
-        (["--protocol", "ftp", "--host", "h", "--username", "u", "--password-env", "P", "--schedule", "every hour"],
-         "Error: schedule 'every hour' must have five fields: minute hour day month weekday, e.g. '*/15 * * * *'\n"),
+        (
+            [
+                "--protocol",
+                "file",
+                "--remote-dir",
+                str(tmp_path),
+                "--filename",
+                "../{supplier}.csv",
+            ],
+            "Error: file name template '../{supplier}.csv' gives '../OAKCO.csv', which would leave the remote directory or hide the file; use a plain file name\n".replace(
+                "OAKCO", "S"
+            ),
+        ),
+        (
+            [
+                "--protocol",
+                "file",
+                "--remote-dir",
+                str(tmp_path),
+                "--filename",
+                "/etc/{export}.csv",
+            ],
+            "Error: file name template '/etc/{export}.csv' gives '/etc/E.csv', which would leave the remote directory or hide the file; use a plain file name\n",
+        ),
+        (
+            [
+                "--protocol",
+                "sftp",
+                "--host",
+                "h",
+                "--username",
+                "u",
+                "--password-env",
+                "P",
+                "--remote-dir",
+                "in/../../etc",
+            ],
+            "Error: --remote-dir 'in/../../etc' must not contain '..'\n",
+        ),
+        (
+            [
+                "--protocol",
+                "ftp",
+                "--host",
+                "h",
+                "--username",
+                "u",
+                "--password-env",
+                "my password",
+            ],
+            "Error: --password-env: 'my password' is not an environment variable name; pass the variable's name, not the password\n",
+        ),
+        (
+            ["--protocol", "ftp", "--host", "h", "--username", "u"],
+            "Error: an export needs --password-env VAR, --password-file PATH or --key-file PATH\n",
+        ),
+        (
+            [
+                "--protocol",
+                "ftp",
+                "--host",
+                "h",
+                "--username",
+                "u",
+                "--password-env",
+                "P",
+                "--schedule",
+                "every hour",
+            ],
+            "Error: schedule 'every hour' must have five fields: minute hour day month weekday, e.g. '*/15 * * * *'\n",
+        ),
     ]
     for args, message in cases:
         run = shop("exports", "add", "x", "--supplier", "OAKCO", *args)
@@ -123,16 +224,31 @@ def test_bad_settings_are_refused(shop: Cli, tmp_path: Path) -> None:
     assert snapshot(os.environ["AVASAM_DATABASE_URL"]) == before
 
 
-def test_due_runs_once_for_missed_slots(shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_due_runs_once_for_missed_slots(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "outbox"
     out.mkdir()
     monkeypatch.setenv("AVASAM_NOW", "2026-11-28T10:05:00+00:00")
-    shop.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-            "--remote-dir", str(out), "--schedule", "0 * * * *")
+    shop.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(out),
+        "--schedule",
+        "0 * * * *",
+    )
     monkeypatch.setenv("AVASAM_NOW", "2026-11-28T10:59:00+00:00")
     assert shop.ok("exports", "run", "--due").stderr == "No exports due.\n"
     monkeypatch.setenv("AVASAM_NOW", "2026-11-28T13:30:00+00:00")  # 11:00, 12:00, 13:00 missed
-    assert [r["export"] for r in json_rows(shop.ok("exports", "run", "--due", "-f", "jsonl").stdout)] == ["oak"]
+    assert [
+        r["export"] for r in json_rows(shop.ok("exports", "run", "--due", "-f", "jsonl").stdout)
+    ] == ["oak"]
     assert shop.ok("exports", "run", "--due").stderr == "No exports due.\n"
     monkeypatch.setenv("AVASAM_NOW", "2026-11-28T14:00:00+00:00")
     assert len(json_rows(shop.ok("exports", "run", "--due", "-f", "jsonl").stdout)) == 1
@@ -148,18 +264,37 @@ def ftp(tmp_path: Path) -> Iterator[FtpServer]:
 
 
 def add_ftp(cli: Cli, server: FtpServer, *extra: str, protocol: str = "ftp") -> None:
-    cli.ok("exports", "add", "oak-ftp", "--supplier", "OAKCO", "--protocol", protocol,
-           "--host", "127.0.0.1", "--port", str(server.port), "--username", USER,
-           "--password-env", "EXPORT_PASSWORD", *extra)
+    cli.ok(
+        "exports",
+        "add",
+        "oak-ftp",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        protocol,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(server.port),
+        "--username",
+        USER,
+        "--password-env",
+        "EXPORT_PASSWORD",
+        *extra,
+    )
 
 
 @SQLITE_ONLY
 def test_ftp_export(shop: Cli, ftp: FtpServer) -> None:
     add_ftp(shop, ftp)
     steps = shop.ok("exports", "test", "oak-ftp").stderr.splitlines()
-    assert steps == [f"ok: connected to 127.0.0.1:{ftp.port}", f"ok: logged in as {USER}",
-                     "ok: in directory .", "ok: wrote and deleted a probe file in .",
-                     "Export oak-ftp is ready."]
+    assert steps == [
+        f"ok: connected to 127.0.0.1:{ftp.port}",
+        f"ok: logged in as {USER}",
+        "ok: in directory .",
+        "ok: wrote and deleted a probe file in .",
+        "Export oak-ftp is ready.",
+    ]
     run = json_rows(shop.ok("exports", "run", "oak-ftp", "-f", "jsonl").stdout)[0]
     assert files(ftp.root) == [run["file"]]
     assert (ftp.root / run["file"]).read_text().startswith("OrderNumber,ChannelReference,")
@@ -200,8 +335,9 @@ def assert_failed_cleanly(cli: Cli, run_stderr: str, root: Path, message: str) -
         ("readonly", "550", 1),
     ],
 )
-def test_ftp_faults(shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                    fault: str, message: str, tries: int) -> None:
+def test_ftp_faults(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str, message: str, tries: int
+) -> None:
     root = tmp_path / "root"
     root.mkdir()
     with serve_ftp(root, writable=fault != "readonly") as server:
@@ -234,17 +370,36 @@ def sshd() -> Iterator[SshServer]:
         yield server
 
 
-def add_sftp(cli: Cli, server: SshServer, tmp_path: Path, *auth: str, remote_dir: str = "in") -> Path:
+def add_sftp(
+    cli: Cli, server: SshServer, tmp_path: Path, *auth: str, remote_dir: str = "in"
+) -> Path:
     known = tmp_path / "known_hosts"
-    cli.ok("exports", "add", "oak-sftp", "--supplier", "OAKCO", "--protocol", "sftp",
-           "--host", "127.0.0.1", "--port", str(server.port), "--username", "avasamsftp",
-           "--known-hosts", str(known), "--remote-dir", remote_dir,
-           *(auth or ("--password-env", "SFTP_PASSWORD")))
+    cli.ok(
+        "exports",
+        "add",
+        "oak-sftp",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "sftp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(server.port),
+        "--username",
+        "avasamsftp",
+        "--known-hosts",
+        str(known),
+        "--remote-dir",
+        remote_dir,
+        *(auth or ("--password-env", "SFTP_PASSWORD")),
+    )
     return known
 
 
-def test_sftp_unknown_key_is_refused_until_trusted(shop: Cli, sshd: SshServer, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sftp_unknown_key_is_refused_until_trusted(
+    shop: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
     known = add_sftp(shop, sshd, tmp_path)
     refused = shop("exports", "run", "oak-sftp")
@@ -274,7 +429,9 @@ def test_sftp_key_authentication(shop: Cli, sshd: SshServer, tmp_path: Path, kin
 
 
 @SQLITE_ONLY
-def test_sftp_faults(shop: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sftp_faults(
+    shop: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SFTP_PASSWORD", "not-the-password")
     known = add_sftp(shop, sshd, tmp_path)
     known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_public_line}\n")
@@ -297,11 +454,28 @@ def test_two_runs_at_once_send_each_order_once(shop: Cli, tmp_path: Path, db_url
     out = tmp_path / "outbox"
     out.mkdir()
     bulk_open_orders(shop, tmp_path, 300)
-    shop.ok("exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
-            "--remote-dir", str(out), "--only-new")
-    procs = [subprocess.Popen([sys.executable, "-m", "avasam_cli", "exports", "run", "oak", "-f", "csv"],
-                              env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    shop.ok(
+        "exports",
+        "add",
+        "oak",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(out),
+        "--only-new",
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "avasam_cli", "exports", "run", "oak", "-f", "csv"],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     sent = [row for f in files(out) for row in csv.DictReader(io.StringIO((out / f).read_text()))]

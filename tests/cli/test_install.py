@@ -88,8 +88,9 @@ def test_version_comes_from_the_metadata(cli: Cli) -> None:
 def test_the_avasam_executable_runs() -> None:
     executable = Path(sys.executable).with_name("avasam")  # the console script pip made
     assert executable.is_file()
-    done = subprocess.run([str(executable), "--version"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [str(executable), "--version"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"avasam {version('avasam')}"
 
@@ -126,9 +127,16 @@ def test_a_new_user_can_run_the_cron_jobs_on_an_empty_workspace(tmp_path: Path) 
     """`pip install .`, then init and the recurring jobs, as the README promises."""
     executable = str(Path(sys.executable).with_name("avasam"))
     env = {**os.environ, "AVASAM_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
-    for args in (["init"], ["channels", "pull", "--all"], ["orders", "match"],
-                 ["orders", "process"], ["exports", "run", "--due"], ["--cron", "status"]):
-        done = subprocess.run([executable, *args], capture_output=True, text=True, env=env,
-                              timeout=120)
+    for args in (
+        ["init"],
+        ["channels", "pull", "--all"],
+        ["orders", "match"],
+        ["orders", "process"],
+        ["exports", "run", "--due"],
+        ["--cron", "status"],
+    ):
+        done = subprocess.run(
+            [executable, *args], capture_output=True, text=True, env=env, timeout=120
+        )
         assert done.returncode == 0, f"avasam {' '.join(args)}: {done.stderr}"
         assert "Traceback" not in done.stderr

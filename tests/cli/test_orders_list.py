@@ -36,7 +36,10 @@ def desk(cli: Cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def refs(cli: Cli, *args: str) -> list[str]:
-    return [row["channel_reference"] for row in json_rows(cli.ok("orders", "list", *args, "-f", "jsonl").stdout)]
+    return [
+        row["channel_reference"]
+        for row in json_rows(cli.ok("orders", "list", *args, "-f", "jsonl").stdout)
+    ]
 
 
 def test_default_list_hides_matching_orders_newest_first(desk: Cli) -> None:
@@ -51,7 +54,9 @@ def test_status_payment_shipping_filters(desk: Cli) -> None:
     assert refs(desk, "--payment", "paid") == ["R4", "R1"]
     assert refs(desk, "--shipping", "shipped") == ["R4"]
     assert refs(desk, "--payment", "unpaid", "--status", "held") == ["R3"]
-    assert refs(desk, "--channel", "manual", "--supplier", "OAKCO", "--status", "dispatched") == ["R4"]
+    assert refs(desk, "--channel", "manual", "--supplier", "OAKCO", "--status", "dispatched") == [
+        "R4"
+    ]
 
 
 def test_days_are_in_the_business_timezone(desk: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,24 +100,52 @@ def test_formats(desk: Cli) -> None:
     assert rows[2]["has_notes"] == "true"
     data = json.loads(desk.ok("orders", "list", "-f", "json").stdout)
     assert data[2]["total"] == "149.99" and data[2]["currency"] == "GBP"
-    assert set(data[0]) >= {"number", "channel_reference", "placed_at", "customer", "item_count",
-                            "total", "status", "payment_status", "shipping_status", "has_notes"}
+    assert set(data[0]) >= {
+        "number",
+        "channel_reference",
+        "placed_at",
+        "customer",
+        "item_count",
+        "total",
+        "status",
+        "payment_status",
+        "shipping_status",
+        "has_notes",
+    }
     table = desk.ok("orders", "list").stdout.splitlines()
-    assert table[0].split() == ["number", "channel_reference", "placed_at", "customer",
-                                "item_count", "total", "status", "payment_status",
-                                "shipping_status", "notes"]
+    assert table[0].split() == [
+        "number",
+        "channel_reference",
+        "placed_at",
+        "customer",
+        "item_count",
+        "total",
+        "status",
+        "payment_status",
+        "shipping_status",
+        "notes",
+    ]
     r1 = next(line for line in table if line.startswith("AV0000001"))
     assert "2026-04-01 00:30" in r1 and r1.rstrip().endswith("*")
 
 
 def test_bad_filters_are_clear_errors(desk: Cli) -> None:
     for args, message in [
-        (["--date", "31/03/2026"], "Error: day '31/03/2026' is not a date; write it like 2026-11-28, today or yesterday\n"),
-        (["--since", "week"], "Error: --since 'week' is neither a day nor a span; write it like 2026-11-01, yesterday, 12h, 7d, 2w or 3mo\n"),
+        (
+            ["--date", "31/03/2026"],
+            "Error: day '31/03/2026' is not a date; write it like 2026-11-28, today or yesterday\n",
+        ),
+        (
+            ["--since", "week"],
+            "Error: --since 'week' is neither a day nor a span; write it like 2026-11-01, yesterday, 12h, 7d, 2w or 3mo\n",
+        ),
         (["--since", "99999mo"], "Error: --since '99999mo' reaches back more than 30 years\n"),
         (["--from", "2026-04-05", "--to", "2026-04-01"], "Error: --from is after --to\n"),
         (["--supplier", "NOPE"], "Error: no supplier 'NOPE'; see `avasam suppliers list`\n"),
-        (["--date", "today", "--since", "2d"], "Error: --date cannot be combined with --from, --to or --since\n"),
+        (
+            ["--date", "today", "--since", "2d"],
+            "Error: --date cannot be combined with --from, --to or --since\n",
+        ),
     ]:
         run = desk("orders", "list", *args)
         assert (run.exit_code, run.stderr) == (1, message)

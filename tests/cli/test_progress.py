@@ -60,9 +60,15 @@ def _on_a_terminal(*args: str) -> tuple[int, str, str]:
     """Run the installed avasam with stderr on a pseudo-terminal; stdout stays a pipe."""
     controller, terminal = pty.openpty()
     try:
-        done = subprocess.run([str(Path(sys.executable).with_name("avasam")), *args],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal,
-                              text=True, timeout=120, env=os.environ.copy())
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("avasam")), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=120,
+            env=os.environ.copy(),
+        )
     finally:
         os.close(terminal)
     seen = b""
@@ -82,16 +88,21 @@ def _drop(cli: Cli, tmp_path: Path, count: int) -> None:
     set_up_catalogue(cli, tmp_path)
     folder = tmp_path / "drop"
     folder.mkdir()
-    rows = "".join(f"P{n},2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Standard,"
-                   f"OAK-CHAIR-02,1\n" for n in range(count))
-    write(folder / "orders.csv", "order_id,placed_at,name,address1,city,postcode,"
-          "shipping_method,sku,quantity\n" + rows)
+    rows = "".join(
+        f"P{n},2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Standard,OAK-CHAIR-02,1\n"
+        for n in range(count)
+    )
+    write(
+        folder / "orders.csv",
+        "order_id,placed_at,name,address1,city,postcode,shipping_method,sku,quantity\n" + rows,
+    )
     cli.ok("channels", "add", "drop", "--type", "file", "--path", str(folder))
     cli.ok("channels", "map-shipping", "drop", "Standard", "standard")
 
 
-def test_pull_counts_on_a_terminal_and_stays_quiet_under_cron(cli: Cli, db_url: str,
-                                                              tmp_path: Path) -> None:
+def test_pull_counts_on_a_terminal_and_stays_quiet_under_cron(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
     _drop(cli, tmp_path, 3)
     code, stdout, terminal = _on_a_terminal("channels", "pull", "--all", "-f", "jsonl")
     assert code == 0

@@ -68,8 +68,10 @@ def test_postgresql_without_its_extra_names_the_extra(cli: Cli, monkeypatch) -> 
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if `avasam[postgres]` was not installed
     run = cli("--db", "postgresql://u@127.0.0.1:1/x", "suppliers", "list")
     assert run.exit_code == 1
-    assert run.stderr == ("Error: PostgreSQL needs its driver, which is not installed: "
-                          "pip install 'avasam[postgres]'\n")
+    assert run.stderr == (
+        "Error: PostgreSQL needs its driver, which is not installed: "
+        "pip install 'avasam[postgres]'\n"
+    )
 
 
 def test_a_bare_postgresql_url_uses_psycopg(cli: Cli) -> None:

@@ -89,13 +89,15 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
                 start, since = state["offset"], state["since"]
             else:
                 start, since = 0, query.get("updated_at_min", "")
-            rows = sorted((o for o in shop.orders if o["updated_at"] >= since),
-                          key=lambda o: o["updated_at"])
-            page = rows[start:start + shop.page_size]
+            rows = sorted(
+                (o for o in shop.orders if o["updated_at"] >= since), key=lambda o: o["updated_at"]
+            )
+            page = rows[start : start + shop.page_size]
             headers = {}
             if start + shop.page_size < len(rows):
-                info = base64.b64encode(json.dumps(
-                    {"offset": start + shop.page_size, "since": since}).encode()).decode()
+                info = base64.b64encode(
+                    json.dumps({"offset": start + shop.page_size, "since": since}).encode()
+                ).decode()
                 link = f"{shop.url}{url.path}?{urlencode({'limit': 250, 'page_info': info})}"
                 headers["Link"] = f'<{link}>; rel="next"'
             self._send(200, json.dumps({"orders": page}).encode(), headers)
@@ -107,13 +109,18 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
                 return
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             since = query.get("modified_after", "")
-            rows = sorted((o for o in shop.orders if o["date_modified_gmt"] > since),
-                          key=lambda o: o["date_modified_gmt"])
+            rows = sorted(
+                (o for o in shop.orders if o["date_modified_gmt"] > since),
+                key=lambda o: o["date_modified_gmt"],
+            )
             page = int(query.get("page", 1))
             pages = max(1, -(-len(rows) // shop.page_size))
-            chunk = rows[(page - 1) * shop.page_size: page * shop.page_size]
-            self._send(200, json.dumps(chunk).encode(),
-                       {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)})
+            chunk = rows[(page - 1) * shop.page_size : page * shop.page_size]
+            self._send(
+                200,
+                json.dumps(chunk).encode(),
+                {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)},
+            )
 
         def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
             try:
@@ -145,9 +152,17 @@ def serve(shop: FakeShop) -> Iterator[FakeShop]:
         server.server_close()
 
 
-def shopify_order(n: int, *, sku: str = "OAK-CHAIR-02", updated: str | None = None,
-                  cancelled: bool = False, method: str = "Standard", qty: int = 1,
-                  zip_code: str = "SW1A 1AA", name: str = "Ann Lee") -> dict[str, Any]:
+def shopify_order(
+    n: int,
+    *,
+    sku: str = "OAK-CHAIR-02",
+    updated: str | None = None,
+    cancelled: bool = False,
+    method: str = "Standard",
+    qty: int = 1,
+    zip_code: str = "SW1A 1AA",
+    name: str = "Ann Lee",
+) -> dict[str, Any]:
     return {
         "id": 450789469000 + n,
         "name": f"#{1000 + n}",
@@ -158,19 +173,42 @@ def shopify_order(n: int, *, sku: str = "OAK-CHAIR-02", updated: str | None = No
         "cancelled_at": "2026-11-28T12:00:00+00:00" if cancelled else None,
         "financial_status": "paid",
         "currency": "GBP",
-        "shipping_address": {"first_name": name.split()[0], "last_name": name.split()[-1],
-                             "name": name, "address1": f"{n} High St", "address2": None,
-                             "city": "London", "province": None, "zip": zip_code,
-                             "country_code": "GB", "phone": None},
-        "line_items": [{"id": n * 10, "variant_id": 800 + n, "product_id": 700 + n,
-                        "sku": sku, "title": "Oak chair", "name": "Oak chair",
-                        "quantity": qty, "price": "59.99"}],
+        "shipping_address": {
+            "first_name": name.split()[0],
+            "last_name": name.split()[-1],
+            "name": name,
+            "address1": f"{n} High St",
+            "address2": None,
+            "city": "London",
+            "province": None,
+            "zip": zip_code,
+            "country_code": "GB",
+            "phone": None,
+        },
+        "line_items": [
+            {
+                "id": n * 10,
+                "variant_id": 800 + n,
+                "product_id": 700 + n,
+                "sku": sku,
+                "title": "Oak chair",
+                "name": "Oak chair",
+                "quantity": qty,
+                "price": "59.99",
+            }
+        ],
         "shipping_lines": [{"title": method, "code": method.lower(), "price": "4.99"}],
     }
 
 
-def woocommerce_order(n: int, *, sku: str = "OAK-CHAIR-02", modified: str | None = None,
-                      status: str = "processing", method: str = "Flat rate") -> dict[str, Any]:
+def woocommerce_order(
+    n: int,
+    *,
+    sku: str = "OAK-CHAIR-02",
+    modified: str | None = None,
+    status: str = "processing",
+    method: str = "Flat rate",
+) -> dict[str, Any]:
     return {
         "id": 700 + n,
         "number": str(700 + n),
@@ -179,10 +217,27 @@ def woocommerce_order(n: int, *, sku: str = "OAK-CHAIR-02", modified: str | None
         "date_created_gmt": f"2026-11-28T09:{n % 60:02d}:00",
         "date_modified_gmt": modified or f"2026-11-28T09:{n % 60:02d}:00",
         "billing": {"email": f"woo{n}@example.com", "phone": "0700"},
-        "shipping": {"first_name": "Zoë", "last_name": "Brontë", "company": "",
-                     "address_1": f"{n} Rue", "address_2": "", "city": "York", "state": "",
-                     "postcode": "YO1 7LZ", "country": "GB", "phone": ""},
-        "line_items": [{"id": n, "name": "Oak chair", "product_id": 55, "sku": sku,
-                        "quantity": 1, "price": 59.99}],
+        "shipping": {
+            "first_name": "Zoë",
+            "last_name": "Brontë",
+            "company": "",
+            "address_1": f"{n} Rue",
+            "address_2": "",
+            "city": "York",
+            "state": "",
+            "postcode": "YO1 7LZ",
+            "country": "GB",
+            "phone": "",
+        },
+        "line_items": [
+            {
+                "id": n,
+                "name": "Oak chair",
+                "product_id": 55,
+                "sku": sku,
+                "quantity": 1,
+                "price": 59.99,
+            }
+        ],
         "shipping_lines": [{"method_title": method, "method_id": "flat_rate", "total": "4.99"}],
     }

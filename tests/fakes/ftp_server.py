@@ -34,22 +34,32 @@ def make_certificate(folder: Path) -> Path:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     path = folder / "ftps.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.TraditionalOpenSSL,
-                                       serialization.NoEncryption())
-                     + cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
     return path
 
 
 @contextmanager
-def serve_ftp(root: Path, *, tls: bool = False, writable: bool = True,
-              certificate: Path | None = None) -> Iterator[FtpServer]:
+def serve_ftp(
+    root: Path, *, tls: bool = False, writable: bool = True, certificate: Path | None = None
+) -> Iterator[FtpServer]:
     state = FtpServer(root)
     authorizer = DummyAuthorizer()
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmw" if writable else "elr")
@@ -58,8 +68,10 @@ def serve_ftp(root: Path, *, tls: bool = False, writable: bool = True,
     class BreakingDTP(base.dtp_handler):  # type: ignore[misc]
         def handle_read(self) -> None:
             super().handle_read()
-            if state.break_after_bytes is not None and \
-                    self.tot_bytes_received >= state.break_after_bytes:
+            if (
+                state.break_after_bytes is not None
+                and self.tot_bytes_received >= state.break_after_bytes
+            ):
                 state.stopped.set()
                 self.cmd_channel.close()
                 self.close()
@@ -91,8 +103,7 @@ def serve_ftp(root: Path, *, tls: bool = False, writable: bool = True,
         Handler.tls_data_required = True
     server = ThreadedFTPServer(("127.0.0.1", 0), Handler)
     state.port = server.address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2},
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2}, daemon=True)
     thread.start()
     try:
         yield state

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -43,14 +44,18 @@ class SshServer:
         subprocess.run(["pkill", "-KILL", "-u", USER], check=False)
 
 
-def _private(key: object, path: Path) -> str:
-    data = key.private_bytes(serialization.Encoding.PEM,  # type: ignore[attr-defined]
-                             serialization.PrivateFormat.OpenSSH,
-                             serialization.NoEncryption())
+def _private(key: Any, path: Path) -> str:  # an Ed25519 or RSA private key
+    data = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
     path.write_bytes(data)
     path.chmod(0o600)
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,  # type: ignore[attr-defined]
-                                           serialization.PublicFormat.OpenSSH)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH,
+        serialization.PublicFormat.OpenSSH,
+    )
     return str(public.decode())
 
 
@@ -85,9 +90,11 @@ def serve_sshd() -> Iterator[SshServer]:
     (home / "locked").chmod(0o755)  # owned by root: the user cannot write there
     workdir = Path(tempfile.mkdtemp(prefix="avasam-sshd-"))
     keys, publics = {}, []
-    for kind, key in (("ed25519", ed25519.Ed25519PrivateKey.generate()),
-                      ("rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-                      ("ecdsa", ec.generate_private_key(ec.SECP256R1()))):
+    for kind, key in (
+        ("ed25519", ed25519.Ed25519PrivateKey.generate()),
+        ("rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        ("ecdsa", ec.generate_private_key(ec.SECP256R1())),
+    ):
         keys[kind] = workdir / f"client_{kind}"
         publics.append(_private(key, keys[kind]))
     authorized = home / ".ssh" / "authorized_keys"
@@ -99,16 +106,29 @@ def serve_sshd() -> Iterator[SshServer]:
     host_line = _private(ed25519.Ed25519PrivateKey.generate(), workdir / "host_ed25519")
     port = _free_port()
     config = workdir / "sshd_config"
-    config.write_text("\n".join([
-        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {workdir / 'host_ed25519'}",
-        f"PidFile {workdir / 'sshd.pid'}", "UsePAM no", "PasswordAuthentication yes",
-        "PubkeyAuthentication yes", "KbdInteractiveAuthentication no",
-        "AuthorizedKeysFile .ssh/authorized_keys", f"AllowUsers {USER}",
-        "Subsystem sftp internal-sftp", "LogLevel ERROR", "",
-    ]))
+    config.write_text(
+        "\n".join(
+            [
+                f"Port {port}",
+                "ListenAddress 127.0.0.1",
+                f"HostKey {workdir / 'host_ed25519'}",
+                f"PidFile {workdir / 'sshd.pid'}",
+                "UsePAM no",
+                "PasswordAuthentication yes",
+                "PubkeyAuthentication yes",
+                "KbdInteractiveAuthentication no",
+                "AuthorizedKeysFile .ssh/authorized_keys",
+                f"AllowUsers {USER}",
+                "Subsystem sftp internal-sftp",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     server = SshServer(port, home, password, keys, host_line, process)
     deadline = time.monotonic() + 20
     while True:

@@ -16,8 +16,13 @@ from tests.helpers import add_order, set_up_catalogue
 
 
 def avasam(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "avasam_cli", *args], env=dict(os.environ),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "avasam_cli", *args],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_processors_at_once(cli: Cli, db_url: str, tmp_path: Path) -> None:

@@ -22,23 +22,31 @@ HEADER = "order_id,placed_at,name,address1,city,postcode,shipping_method,sku,qua
 
 
 def avasam(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "avasam_cli", *args], env=dict(os.environ),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "avasam_cli", *args],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def counts(url: str) -> tuple[int, int]:
     engine = create_engine(url)
     with engine.connect() as conn:
-        sources = conn.scalar(select(func.count()).select_from(SourceOrder).where(
-            SourceOrder.channel_id != 1))
+        sources = conn.scalar(
+            select(func.count()).select_from(SourceOrder).where(SourceOrder.channel_id != 1)
+        )
         orders = conn.scalar(select(func.count()).select_from(Order))
     engine.dispose()
     return int(sources or 0), int(orders or 0)
 
 
 def drop_file(path: Path, first: int, count: int) -> None:
-    rows = "".join(f"F{n},2026-11-20T08:00:00Z,Ann,1 St,Hull,HU1 1AA,Std,OAK-CHAIR-02,1\n"
-                   for n in range(first, first + count))
+    rows = "".join(
+        f"F{n},2026-11-20T08:00:00Z,Ann,1 St,Hull,HU1 1AA,Std,OAK-CHAIR-02,1\n"
+        for n in range(first, first + count)
+    )
     write(path, HEADER + rows)
 
 
@@ -74,8 +82,17 @@ def test_an_api_pull_killed_between_pages_resumes_from_its_cursor(
     set_up_catalogue(cli, tmp_path)
     orders = [shopify_order(n, updated=f"2026-11-28T10:{n:02d}:00+00:00") for n in range(1, 6)]
     with serve(FakeShop("shopify", orders, block_on_request=3)) as shop:
-        cli.ok("channels", "add", "shop", "--type", "shopify", "--url", shop.url,
-               "--token-env", "SHOP_TOKEN")
+        cli.ok(
+            "channels",
+            "add",
+            "shop",
+            "--type",
+            "shopify",
+            "--url",
+            shop.url,
+            "--token-env",
+            "SHOP_TOKEN",
+        )
         proc = avasam("channels", "pull", "shop")
         assert shop.blocked.wait(60), proc.communicate()
         proc.send_signal(signal.SIGKILL)
@@ -94,9 +111,14 @@ def test_two_match_runs_at_once(cli: Cli, db_url: str, tmp_path: Path) -> None:
     set_up_catalogue(cli, tmp_path)
     cli.ok("channels", "add", "drop", "--type", "file", "--path", str(folder))
     cli.ok("channels", "map-shipping", "drop", "Std", "standard")
-    write(folder / "a.csv", HEADER + "".join(
-        f"M{n},2026-11-20T08:00:00Z,Ann,1 St,Hull,HU1 1AA,Std,SHOP-{n % 7},1\n"
-        for n in range(2000)))
+    write(
+        folder / "a.csv",
+        HEADER
+        + "".join(
+            f"M{n},2026-11-20T08:00:00Z,Ann,1 St,Hull,HU1 1AA,Std,SHOP-{n % 7},1\n"
+            for n in range(2000)
+        ),
+    )
     cli.ok("channels", "pull", "drop")
     for n in range(7):
         cli.ok("products", "link", f"SHOP-{n}", "OAK-CHAIR-02")

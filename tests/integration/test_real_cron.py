@@ -17,8 +17,11 @@ def test_cron_runs_the_installed_pull(cli: Cli, db_url: str, tmp_path: Path) -> 
     set_up_catalogue(cli, tmp_path)
     drop = tmp_path / "drop"
     drop.mkdir()
-    write(drop / "a.csv", "order_id,placed_at,name,address1,city,postcode,shipping_method,sku\n"
-          "CRON1,2026-11-28T10:00:00Z,Ann,1 St,Hull,HU1 1AA,Std,OAK-CHAIR-02\n")
+    write(
+        drop / "a.csv",
+        "order_id,placed_at,name,address1,city,postcode,shipping_method,sku\n"
+        "CRON1,2026-11-28T10:00:00Z,Ann,1 St,Hull,HU1 1AA,Std,OAK-CHAIR-02\n",
+    )
     cli.ok("channels", "add", "drop", "--type", "file", "--path", str(drop))
     block = cli.ok("cron", "show", "--log", str(tmp_path / "jobs.log")).stdout
     every_minute = re.sub(r"^[^#\n]\S* \S+ \S+ \S+ \S+ ", "* * * * * ", block, flags=re.M)

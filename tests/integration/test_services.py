@@ -33,21 +33,34 @@ def ws(db_url: str, tmp_path: Path) -> Iterator[Workspace]:
     """OAKCO (3 products, standard 4.99) and PINECO (1 product, standard 6.00)."""
     workspace = Workspace(Settings.resolve(db_url))
     for code, feed in (("OAKCO", PRODUCTS_CSV), ("PINECO", PINE_CSV)):
-        catalogue.add_supplier(workspace, code, code.title(), international=False,
-                               exclude_postcodes="HS,ZE")
-        catalogue.set_shipping(workspace, code, "standard",
-                               price="4.99" if code == "OAKCO" else "6.00", vat="20",
-                               carrier=None)
-        import_products(workspace, write(tmp_path / f"{code}.csv", feed), code,
-                        skip_invalid=False)
+        catalogue.add_supplier(
+            workspace, code, code.title(), international=False, exclude_postcodes="HS,ZE"
+        )
+        catalogue.set_shipping(
+            workspace,
+            code,
+            "standard",
+            price="4.99" if code == "OAKCO" else "6.00",
+            vat="20",
+            carrier=None,
+        )
+        import_products(workspace, write(tmp_path / f"{code}.csv", feed), code, skip_invalid=False)
     yield workspace
     workspace.close()
 
 
 def manual(reference: str, item: str = "OAK-CHAIR-02:2", postcode: str = "SW1A 1AA") -> object:
-    return build_manual_order({"name": "Ann Lee", "address1": "1 High St", "city": "London",
-                               "postcode": postcode, "items": [item],
-                               "shipping_service": "standard", "reference": reference})
+    return build_manual_order(
+        {
+            "name": "Ann Lee",
+            "address1": "1 High St",
+            "city": "London",
+            "postcode": postcode,
+            "items": [item],
+            "shipping_service": "standard",
+            "reference": reference,
+        }
+    )
 
 
 def balance_pence(ws: Workspace) -> int:
@@ -57,16 +70,22 @@ def balance_pence(ws: Workspace) -> int:
 
 def ledger_total(ws: Workspace) -> int:
     with ws.uow(read_only=True) as uow:
-        return int(uow.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_pence),
-                                                           0))) or 0)
+        return int(
+            uow.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))) or 0
+        )
 
 
 def orders_by_reference(ws: Workspace, reference: str) -> list[Row[Any]]:
     with ws.uow(read_only=True) as uow:
-        return list(uow.session.execute(
-            select(Order.id, Order.number, Order.status, Order.payment_status,
-                   Order.payment_error)
-            .where(Order.channel_reference == reference).order_by(Order.id)))
+        return list(
+            uow.session.execute(
+                select(
+                    Order.id, Order.number, Order.status, Order.payment_status, Order.payment_error
+                )
+                .where(Order.channel_reference == reference)
+                .order_by(Order.id)
+            )
+        )
 
 
 def test_a_paid_order_is_opened_and_charged_once(ws: Workspace) -> None:
@@ -106,14 +125,18 @@ def test_cancelling_refunds_once(ws: Workspace) -> None:
 def _drop(ws: Workspace, tmp_path: Path, rows: str) -> Path:
     folder = tmp_path / "drop"
     folder.mkdir(exist_ok=True)
-    write(folder / "orders.csv", "order_id,placed_at,name,address1,city,postcode,"
-          "shipping_method,sku,quantity\n" + rows)
+    write(
+        folder / "orders.csv",
+        "order_id,placed_at,name,address1,city,postcode,shipping_method,sku,quantity\n" + rows,
+    )
     return folder
 
 
 def test_matching_splits_a_linked_order_per_supplier(ws: Workspace, tmp_path: Path) -> None:
-    rows = ("C1,2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Std,SHOP-TABLE,1\n"
-            "C1,2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Std,PINE-BED-01,1\n")
+    rows = (
+        "C1,2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Std,SHOP-TABLE,1\n"
+        "C1,2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Std,PINE-BED-01,1\n"
+    )
     folder = _drop(ws, tmp_path, rows)
     channels.add_channel(ws, "drop", "file", {"path": str(folder)})
     channels.map_shipping(ws, "drop", "Std", "standard")
@@ -125,19 +148,28 @@ def test_matching_splits_a_linked_order_per_supplier(ws: Workspace, tmp_path: Pa
     match_waiting(ws, include_unmatched=False)
     orders = orders_by_reference(ws, "C1")
     with ws.uow(read_only=True) as uow:
-        suppliers = sorted(uow.session.scalars(
-            select(Supplier.code).join(Order, Order.supplier_id == Supplier.id)
-            .where(Order.channel_reference == "C1")))
-        events = uow.session.scalar(select(func.count()).select_from(OrderEvent).where(
-            OrderEvent.order_id.in_([o.id for o in orders])))
+        suppliers = sorted(
+            uow.session.scalars(
+                select(Supplier.code)
+                .join(Order, Order.supplier_id == Supplier.id)
+                .where(Order.channel_reference == "C1")
+            )
+        )
+        events = uow.session.scalar(
+            select(func.count())
+            .select_from(OrderEvent)
+            .where(OrderEvent.order_id.in_([o.id for o in orders]))
+        )
     assert suppliers == ["OAKCO", "PINECO"]
     assert [o.status for o in orders] == ["queue", "queue"]
     assert events and events >= 2  # every order's move is in its audit trail
 
 
 def test_pulling_the_same_orders_again_adds_nothing(ws: Workspace, tmp_path: Path) -> None:
-    rows = "".join(f"D{n},2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Std,"
-                   f"OAK-CHAIR-02,1\n" for n in range(3))
+    rows = "".join(
+        f"D{n},2026-11-28T10:00:00Z,Ann Lee,1 High St,London,SW1A 1AA,Std,OAK-CHAIR-02,1\n"
+        for n in range(3)
+    )
     folder = _drop(ws, tmp_path, rows)
     channels.add_channel(ws, "drop", "file", {"path": str(folder)})
     first = pull_channel(ws, "drop", None)

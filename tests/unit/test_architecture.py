@@ -24,9 +24,17 @@ PACKAGE = "avasam_cli"
 ROOT = Path(avasam_cli.__file__).resolve().parent
 CLI_LIBRARIES = {"typer", "click"}
 # The entrypoints: the only modules allowed to know the command-line libraries.
-ENTRYPOINTS = ("avasam_cli.commands", "avasam_cli.main", "avasam_cli.render",
-               "avasam_cli.state", "avasam_cli.params", "avasam_cli.progress",
-               "avasam_cli.failures", "avasam_cli.switches", "avasam_cli.__main__")
+ENTRYPOINTS = (
+    "avasam_cli.commands",
+    "avasam_cli.main",
+    "avasam_cli.render",
+    "avasam_cli.state",
+    "avasam_cli.params",
+    "avasam_cli.progress",
+    "avasam_cli.failures",
+    "avasam_cli.switches",
+    "avasam_cli.__main__",
+)
 SETTINGS_MODULE = "avasam_cli.core.config"
 
 
@@ -81,8 +89,14 @@ def _load() -> dict[str, Module]:
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(module.name, package, node.level, node.module)
                 # `from pkg import sub` imports the submodule pkg.sub when there is one.
-                targets = [base, *(f"{base}.{alias.name}" for alias in node.names
-                                   if f"{base}.{alias.name}" in known)]
+                targets = [
+                    base,
+                    *(
+                        f"{base}.{alias.name}"
+                        for alias in node.names
+                        if f"{base}.{alias.name}" in known
+                    ),
+                ]
             for target in targets:
                 if target.split(".")[0] == PACKAGE:
                     module.internal |= _with_parents(target, known) - {module.name}
@@ -112,9 +126,11 @@ def _path_to(start: str, found: Callable[[str], bool]) -> list[str] | None:
 
 
 CORE = sorted(name for name in MODULES if _under(name, "avasam_cli.core"))
-ADAPTERS = sorted(name for name in MODULES
-                  if _under(name, "avasam_cli.core.channels")
-                  or _under(name, "avasam_cli.core.transports"))
+ADAPTERS = sorted(
+    name
+    for name in MODULES
+    if _under(name, "avasam_cli.core.channels") or _under(name, "avasam_cli.core.transports")
+)
 
 
 def test_the_graph_is_read() -> None:
@@ -132,7 +148,8 @@ def test_the_graph_is_read() -> None:
 def test_the_core_never_reaches_the_command_line_libraries(name: str) -> None:
     chain = _path_to(name, lambda m: bool(MODULES[m].external & CLI_LIBRARIES))
     assert chain is None, (
-        f"{' -> '.join(chain)} imports {', '.join(sorted(MODULES[chain[-1]].external & CLI_LIBRARIES))}")
+        f"{' -> '.join(chain)} imports {', '.join(sorted(MODULES[chain[-1]].external & CLI_LIBRARIES))}"
+    )
 
 
 @pytest.mark.parametrize("name", ADAPTERS)
@@ -143,23 +160,35 @@ def test_adapters_never_import_the_services(name: str) -> None:
 
 @pytest.mark.parametrize("name", CORE)
 def test_the_core_never_imports_the_commands(name: str) -> None:
-    chain = _path_to(name, lambda m: _under(m, "avasam_cli.commands")
-                     or m in ENTRYPOINTS)
+    chain = _path_to(name, lambda m: _under(m, "avasam_cli.commands") or m in ENTRYPOINTS)
     assert chain is None, " -> ".join(chain)
 
 
 def _reads_environment(tree: ast.Module) -> list[int]:
     """Lines that use os.environ or os.getenv, or import either from os."""
     names = ("environ", "getenv")
-    return [node.lineno for node in ast.walk(tree)
-            if (isinstance(node, ast.Attribute) and node.attr in names
-                and isinstance(node.value, ast.Name) and node.value.id == "os")
-            or (isinstance(node, ast.ImportFrom) and node.module == "os"
-                and any(alias.name in names for alias in node.names))]
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in names
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        )
+        or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in names for alias in node.names)
+        )
+    ]
 
 
 def test_only_the_settings_module_reads_the_environment() -> None:
-    readers = {name: lines for name, module in MODULES.items()
-               if (lines := _reads_environment(module.tree)) and name != SETTINGS_MODULE}
+    readers = {
+        name: lines
+        for name, module in MODULES.items()
+        if (lines := _reads_environment(module.tree)) and name != SETTINGS_MODULE
+    }
     assert readers == {}
     assert _reads_environment(MODULES[SETTINGS_MODULE].tree)  # the check can see one

@@ -20,20 +20,25 @@ def test_any_line_ending_with_or_without_bom(end: bytes) -> None:
     for bom in (b"", b"\xef\xbb\xbf"):
         data = bom + end.join([b"Order ID,SKU", "Zoë,A".encode(), b"", b"2,B"]) + end
         assert list(csv_rows(lines(data), ["order_id", "sku"])) == [
-            (2, {"order_id": "Zoë", "sku": "A"}), (4, {"order_id": "2", "sku": "B"})]
+            (2, {"order_id": "Zoë", "sku": "A"}),
+            (4, {"order_id": "2", "sku": "B"}),
+        ]
 
 
 def test_headers_match_ignoring_case_spaces_and_underscores() -> None:
     data = b" ORDER_ID , s k u,Unit Price,extra\n1 , A ,2.50,x\n3,B\n"
     assert list(csv_rows(lines(data), ["order_id", "sku"], ["unit_price", "title"])) == [
         (2, {"order_id": "1", "sku": "A", "unit_price": "2.50"}),
-        (3, {"order_id": "3", "sku": "B", "unit_price": ""})]
+        (3, {"order_id": "3", "sku": "B", "unit_price": ""}),
+    ]
 
 
 def test_a_line_that_is_not_utf8_is_named_exactly_even_far_into_the_file() -> None:
     good = b"".join(b"%d,SKU-%d\n" % (n, n) for n in range(2, 20000))
     data = b"order_id,sku\n" + good + b"20000,Zo\xeb\n"
-    with pytest.raises(FileFormatError, match=r"^line 20000: not UTF-8 text; save the file as UTF-8$"):
+    with pytest.raises(
+        FileFormatError, match=r"^line 20000: not UTF-8 text; save the file as UTF-8$"
+    ):
         list(csv_rows(lines(data), ["order_id", "sku"]))
 
 
@@ -48,7 +53,9 @@ def test_long_lines_and_line_endings_mixed_in_one_file() -> None:
 def test_a_quoted_newline_counts_its_lines() -> None:
     data = b'order_id,sku\n1,"A\nstill A"\n2,B\n'
     assert [(line, row["sku"]) for line, row in csv_rows(lines(data), ["order_id", "sku"])] == [
-        (3, "A\nstill A"), (4, "B")]
+        (3, "A\nstill A"),
+        (4, "B"),
+    ]
 
 
 def test_missing_columns_and_empty_files() -> None:
@@ -70,10 +77,14 @@ def test_json_readers_read_by_size_across_lines() -> None:
 def test_open_csv_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "feed.csv"
     path.write_bytes(b"SKU\nA\nZo\xeb\n")
-    with pytest.raises(InvalidInput, match=r"^feed\.csv, line 3: not UTF-8 text"), \
-            open_csv(path, ["SKU"]) as rows:
+    with (
+        pytest.raises(InvalidInput, match=r"^feed\.csv, line 3: not UTF-8 text"),
+        open_csv(path, ["SKU"]) as rows,
+    ):
         list(rows)
-    for name, required, message in [("feed.csv", ["SKU", "Title"], r"^feed\.csv has no column Title"),
-                                    ("nope.csv", ["SKU"], "does not exist")]:
+    for name, required, message in [
+        ("feed.csv", ["SKU", "Title"], r"^feed\.csv has no column Title"),
+        ("nope.csv", ["SKU"], "does not exist"),
+    ]:
         with pytest.raises(InvalidInput, match=message), open_csv(tmp_path / name, required):
             pass

@@ -20,13 +20,15 @@ BASE = {"name": " Ann Lee ", "address1": "1 High St", "city": "London", "postcod
 
 def test_a_gb_delivery_is_normalised() -> None:
     assert read_delivery({**BASE, "phone": "", "county": None}, strict_postcode=True) == Delivery(
-        name="Ann Lee", address1="1 High St", city="London", postcode="SW1A 1AA", country="GB")
+        name="Ann Lee", address1="1 High St", city="London", postcode="SW1A 1AA", country="GB"
+    )
 
 
 @pytest.mark.parametrize("strict", [True, False])
 def test_other_countries_keep_their_postcode_upper_cased(strict: bool) -> None:
-    delivery = read_delivery({**BASE, "country": "ie", "postcode": "d02 x285"},
-                             strict_postcode=strict)
+    delivery = read_delivery(
+        {**BASE, "country": "ie", "postcode": "d02 x285"}, strict_postcode=strict
+    )
     assert (delivery.country, delivery.postcode) == ("IE", "D02 X285")
 
 
@@ -55,12 +57,15 @@ def test_an_absurdly_long_field_is_refused() -> None:
 
 
 def product(supplier_id: int, sku: str) -> LinkedProduct:
-    return LinkedProduct(id=hash(sku) % 1000, supplier_id=supplier_id, sku=sku,
-                         supplier_product_id=sku, title=sku)
+    return LinkedProduct(
+        id=hash(sku) % 1000, supplier_id=supplier_id, sku=sku, supplier_product_id=sku, title=sku
+    )
 
 
 def test_lines_are_grouped_per_supplier_in_first_seen_order() -> None:
     lines = [("a", product(2, "A")), ("b", product(1, "B")), ("c", product(2, "C"))]
     assert [[line for line, _ in group] for group in group_by_supplier(lines)] == [
-        ["a", "c"], ["b"]]
+        ["a", "c"],
+        ["b"],
+    ]
     assert group_by_supplier([]) == []

@@ -13,8 +13,14 @@ def test_legal_moves_name_their_audit_event() -> None:
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [("dispatched", Status.CANCELLED), ("cancelled", Status.QUEUE), ("open", Status.QUEUE),
-     ("matching", Status.OPEN), ("queue", Status.DISPATCHED), ("cancelled", Status.CANCELLED)],
+    [
+        ("dispatched", Status.CANCELLED),
+        ("cancelled", Status.QUEUE),
+        ("open", Status.QUEUE),
+        ("matching", Status.OPEN),
+        ("queue", Status.DISPATCHED),
+        ("cancelled", Status.CANCELLED),
+    ],
 )
 def test_illegal_moves_are_refused(current: str, target: Status) -> None:
     with pytest.raises(NotAllowed, match=f"status {current} cannot become {target}"):

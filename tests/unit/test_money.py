@@ -4,8 +4,9 @@ from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.money import format_pence, format_rate, parse_pence, parse_vat_rate, vat_on
 
 
-@pytest.mark.parametrize(("text", "pence"), [("2.99", 299), ("12.5", 1250), ("100", 10000),
-                                             ("0", 0), ("£4.05", 405)])
+@pytest.mark.parametrize(
+    ("text", "pence"), [("2.99", 299), ("12.5", 1250), ("100", 10000), ("0", 0), ("£4.05", 405)]
+)
 def test_parse_pence(text: str, pence: int) -> None:
     assert parse_pence(text) == pence
 

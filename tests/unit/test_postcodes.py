@@ -11,8 +11,14 @@ from avasam_cli.core.postcodes import (
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("sw1a1aa", "SW1A 1AA"), ("HS1 2AB", "HS1 2AB"), (" m1  1ae ", "M1 1AE"),
-     ("B33 8TH", "B33 8TH"), ("CR2 6XH", "CR2 6XH"), ("GIR 0AA", "GIR 0AA")],
+    [
+        ("sw1a1aa", "SW1A 1AA"),
+        ("HS1 2AB", "HS1 2AB"),
+        (" m1  1ae ", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("CR2 6XH", "CR2 6XH"),
+        ("GIR 0AA", "GIR 0AA"),
+    ],
 )
 def test_valid_postcodes_are_normalised(raw: str, expected: str) -> None:
     assert normalise_postcode(raw) == expected
@@ -30,10 +36,20 @@ RULES = "HS,ZE,KW15-17,BT,B1,EC1A"
 @pytest.mark.parametrize(
     ("postcode", "excluded"),
     [
-        ("HS1 2AB", True), ("ZE2 9XX", True), ("KW15 1AA", True), ("KW16 3BB", True),
-        ("KW17 2CC", True), ("KW14 1AA", False), ("KW1 4AA", False), ("BT1 1AA", True),
-        ("B1 1AA", True), ("B12 1AA", False), ("EC1A 1BB", True), ("EC1M 1BB", False),
-        ("SW1A 1AA", False), ("H1 1AA", False),
+        ("HS1 2AB", True),
+        ("ZE2 9XX", True),
+        ("KW15 1AA", True),
+        ("KW16 3BB", True),
+        ("KW17 2CC", True),
+        ("KW14 1AA", False),
+        ("KW1 4AA", False),
+        ("BT1 1AA", True),
+        ("B1 1AA", True),
+        ("B12 1AA", False),
+        ("EC1A 1BB", True),
+        ("EC1M 1BB", False),
+        ("SW1A 1AA", False),
+        ("H1 1AA", False),
     ],
 )
 def test_exclusions_match_the_outward_code_not_a_prefix(postcode: str, excluded: bool) -> None:

@@ -27,13 +27,21 @@ def transient(exc: Exception) -> bool:
     return isinstance(exc, ConnectionError)
 
 
-def run(action: Callable[[], str], attempts: int = 4,
-        told_wait: Callable[[Exception, float], float | None] | None = None,
-        ) -> tuple[str, list[float]]:
+def run(
+    action: Callable[[], str],
+    attempts: int = 4,
+    told_wait: Callable[[Exception, float], float | None] | None = None,
+) -> tuple[str, list[float]]:
     """What `retry` returns with a first delay of 1.5 s, and the waits it made."""
     waits: list[float] = []
-    result = retry(action, attempts=attempts, first_delay=1.5, transient=transient,
-                   told_wait=told_wait, sleep=waits.append)
+    result = retry(
+        action,
+        attempts=attempts,
+        first_delay=1.5,
+        transient=transient,
+        told_wait=told_wait,
+        sleep=waits.append,
+    )
     return result, waits
 
 

@@ -24,8 +24,22 @@ from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.incoming import FieldError, IncomingOrder
 
 SUFFIXES = (".csv", ".json", ".jsonl")
-ORDER_FIELDS = ("order_id", "reference", "placed_at", "status", "name", "address1", "address2",
-                "city", "county", "postcode", "country", "phone", "email", "shipping_method")
+ORDER_FIELDS = (
+    "order_id",
+    "reference",
+    "placed_at",
+    "status",
+    "name",
+    "address1",
+    "address2",
+    "city",
+    "county",
+    "postcode",
+    "country",
+    "phone",
+    "email",
+    "shipping_method",
+)
 LINE_FIELDS = ("sku", "title", "quantity", "unit_price")
 CHUNK = 1000
 
@@ -38,8 +52,10 @@ class FileDrop:
 
     def batches(self, cursor: str | None, since: datetime | None) -> Iterator[Batch]:
         if not self.folder.is_dir():
-            raise InvalidInput(f"drop folder {self.folder} does not exist; create it or fix "
-                               "the channel with `avasam channels add --path`")
+            raise InvalidInput(
+                f"drop folder {self.folder} does not exist; create it or fix "
+                "the channel with `avasam channels add --path`"
+            )
         for path in sorted(self.folder.iterdir()):
             if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."):
                 yield Batch(
@@ -53,9 +69,13 @@ class FileDrop:
         with path.open("rb") as raw:
             handle = Utf8Lines(raw)
             suffix = path.suffix.lower()
-            records = (_csv_records(handle) if suffix == ".csv" else
-                       _jsonl_records(handle) if suffix == ".jsonl" else
-                       _json_records(handle))
+            records = (
+                _csv_records(handle)
+                if suffix == ".csv"
+                else _jsonl_records(handle)
+                if suffix == ".jsonl"
+                else _json_records(handle)
+            )
             for line, fields, lines in records:
                 try:
                     yield build_order(fields, lines, self.tz)
@@ -80,8 +100,9 @@ Record = tuple[int, dict[str, Any], list[dict[str, Any]]]
 def _csv_records(handle: Utf8Lines) -> Iterator[Record]:
     """One row per line item; consecutive rows with the same order_id are one order."""
     current: Record | None = None
-    for line, row in csv_rows(handle, ["order_id", "sku"],
-                              [*ORDER_FIELDS[1:], *LINE_FIELDS[1:]], empty_ok=True):
+    for line, row in csv_rows(
+        handle, ["order_id", "sku"], [*ORDER_FIELDS[1:], *LINE_FIELDS[1:]], empty_ok=True
+    ):
         line_fields: dict[str, Any] = {key: row.get(key) for key in LINE_FIELDS}
         if current is not None and current[1].get("order_id") == row["order_id"]:
             current[2].append(line_fields)
@@ -148,7 +169,7 @@ class _JsonArray:
         if not chunk:
             self.eof = True
             return False
-        self.buffer = self.buffer[self.pos:] + chunk
+        self.buffer = self.buffer[self.pos :] + chunk
         self.pos = 0
         return True
 
@@ -175,8 +196,9 @@ class _JsonArray:
                     continue
                 line = exc.lineno - 1 + self.line - self._line_base()
                 if not self.buffer.rstrip().endswith("]"):
-                    raise FileFormatError(line, "the file ends in the middle of an "
-                                          "order (truncated?)") from None
+                    raise FileFormatError(
+                        line, "the file ends in the middle of an order (truncated?)"
+                    ) from None
                 raise FileFormatError(line, exc.msg) from None
             self._advance(end - self.pos)
             return value

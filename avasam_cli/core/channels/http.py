@@ -33,8 +33,9 @@ class Response:
 
 
 class JsonHttp:
-    def __init__(self, *, timeout: float, backoff: float,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, *, timeout: float, backoff: float, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.timeout = timeout
         self.backoff = backoff
         self.sleep = sleep
@@ -42,20 +43,26 @@ class JsonHttp:
     def get(self, url: str, headers: dict[str, str]) -> Response:
         try:
             status, reply_headers, raw = retry(
-                partial(self._fetch, url, headers), attempts=ATTEMPTS,
-                first_delay=self.backoff, transient=_transient, told_wait=_told_wait,
-                sleep=self.sleep)
+                partial(self._fetch, url, headers),
+                attempts=ATTEMPTS,
+                first_delay=self.backoff,
+                transient=_transient,
+                told_wait=_told_wait,
+                sleep=self.sleep,
+            )
         except urllib.error.HTTPError as exc:
-            raise RemoteError(f"{_where(url)} answered HTTP {exc.code} {exc.reason}"
-                              f"{_hint(exc.code)}") from None
+            raise RemoteError(
+                f"{_where(url)} answered HTTP {exc.code} {exc.reason}{_hint(exc.code)}"
+            ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RemoteError(f"{_where(url)} could not be reached: {reason}") from None
         return Response(status, reply_headers, _json(raw, url))
 
     def _fetch(self, url: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
-        request = urllib.request.Request(url, headers={"Accept": "application/json",
-                                                       "User-Agent": "avasam", **headers})
+        request = urllib.request.Request(
+            url, headers={"Accept": "application/json", "User-Agent": "avasam", **headers}
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as reply:
             return reply.status, reply.headers, reply.read()
 

@@ -69,8 +69,12 @@ def build_line(fields: dict[str, Any]) -> IncomingLine:
         raise FieldError(f"quantity {quantity!r} is not a whole number") from None
     if qty < 1:
         raise FieldError(f"quantity {qty} must be 1 or more")
-    return IncomingLine(channel_sku=sku, quantity=qty, title=field_text(fields, "title") or None,
-                        channel_unit_price_pence=pence(fields.get("unit_price")))
+    return IncomingLine(
+        channel_sku=sku,
+        quantity=qty,
+        title=field_text(fields, "title") or None,
+        channel_unit_price_pence=pence(fields.get("unit_price")),
+    )
 
 
 def parse_time(value: str, tz: ZoneInfo) -> datetime:

@@ -41,12 +41,12 @@ class Shopify:
             if not isinstance(raw, list):
                 raise RemoteError(f"{self.base} sent orders.json without an orders list")
             page += 1
-            orders = read_api_orders(raw, shopify_fields, self.tz, self.problems,
-                                     channel="Shopify", label="name")
+            orders = read_api_orders(
+                raw, shopify_fields, self.tz, self.problems, channel="Shopify", label="name"
+            )
             newest = max((str(item.get("updated_at") or "") for item in raw), default="")
             cursor = newest or cursor
-            yield Batch(label=f"page {page}", chunks=iter([orders]),
-                        cursor=cursor)
+            yield Batch(label=f"page {page}", chunks=iter([orders]), cursor=cursor)
             url = _next_link(reply.headers.get("Link"))
 
 
@@ -55,7 +55,8 @@ def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
     if not isinstance(address, dict):
         raise FieldError("has no shipping address")
     name = address.get("name") or " ".join(
-        part for part in (address.get("first_name"), address.get("last_name")) if part)
+        part for part in (address.get("first_name"), address.get("last_name")) if part
+    )
     shipping = item.get("shipping_lines") or [{}]
     fields = {
         "order_id": item.get("id"),
@@ -74,9 +75,12 @@ def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
         "shipping_method": shipping[0].get("title"),
     }
     lines = [
-        {"sku": line.get("sku") or f"variant-{line.get('variant_id')}",
-         "title": line.get("title"), "quantity": line.get("quantity"),
-         "unit_price": line.get("price")}
+        {
+            "sku": line.get("sku") or f"variant-{line.get('variant_id')}",
+            "title": line.get("title"),
+            "quantity": line.get("quantity"),
+            "unit_price": line.get("price"),
+        }
         for line in item.get("line_items") or []
     ]
     return fields, lines

@@ -18,9 +18,7 @@ PAGE_SIZE = 100
 
 
 class WooCommerce:
-    def __init__(
-        self, url: str, key: str, secret: str, tz: ZoneInfo, http: JsonHttp
-    ) -> None:
+    def __init__(self, url: str, key: str, secret: str, tz: ZoneInfo, http: JsonHttp) -> None:
         self.base = url.rstrip("/")
         token = base64.b64encode(f"{key}:{secret}".encode()).decode()
         self.auth = {"Authorization": f"Basic {token}"}
@@ -32,25 +30,42 @@ class WooCommerce:
         start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if since else cursor
         page, pages = 1, 1
         while page <= pages:
-            params: dict[str, Any] = {"per_page": PAGE_SIZE, "page": page, "orderby": "modified",
-                                      "order": "asc", "dates_are_gmt": "true"}
+            params: dict[str, Any] = {
+                "per_page": PAGE_SIZE,
+                "page": page,
+                "orderby": "modified",
+                "order": "asc",
+                "dates_are_gmt": "true",
+            }
             if start:
                 params["modified_after"] = start
-            reply = self.http.get(f"{self.base}/wp-json/wc/v3/orders?{urlencode(params)}",
-                                  self.auth)
+            reply = self.http.get(
+                f"{self.base}/wp-json/wc/v3/orders?{urlencode(params)}", self.auth
+            )
             if not isinstance(reply.body, list):
                 raise RemoteError(f"{self.base} sent orders that are not a JSON list")
             try:
                 pages = int(reply.headers.get("X-WP-TotalPages") or 1)
             except ValueError:
                 raise RemoteError(f"{self.base} sent a bad X-WP-TotalPages header") from None
-            orders = read_api_orders(reply.body, woocommerce_fields, self.tz, self.problems,
-                                     channel="WooCommerce", label="number")
-            newest = max((str(item.get("date_modified_gmt") or "") for item in reply.body
-                          if isinstance(item, dict)), default="")
+            orders = read_api_orders(
+                reply.body,
+                woocommerce_fields,
+                self.tz,
+                self.problems,
+                channel="WooCommerce",
+                label="number",
+            )
+            newest = max(
+                (
+                    str(item.get("date_modified_gmt") or "")
+                    for item in reply.body
+                    if isinstance(item, dict)
+                ),
+                default="",
+            )
             cursor = newest or cursor
-            yield Batch(label=f"page {page}", chunks=iter([orders]),
-                        cursor=cursor)
+            yield Batch(label=f"page {page}", chunks=iter([orders]), cursor=cursor)
             page += 1
 
 
@@ -76,9 +91,12 @@ def woocommerce_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
         "shipping_method": methods[0].get("method_title"),
     }
     lines = [
-        {"sku": line.get("sku") or f"product-{line.get('product_id')}",
-         "title": line.get("name"), "quantity": line.get("quantity"),
-         "unit_price": line.get("price")}
+        {
+            "sku": line.get("sku") or f"product-{line.get('product_id')}",
+            "title": line.get("name"),
+            "quantity": line.get("quantity"),
+            "unit_price": line.get("price"),
+        }
         for line in item.get("line_items") or []
     ]
     return fields, lines

@@ -71,9 +71,10 @@ def post(
 ) -> LedgerEntry:
     """Apply a signed amount to the balance; InsufficientBalance if it would go negative."""
     account = session.scalars(
-        select(Account).where(Account.id == ACCOUNT_ID).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Account)
+        .where(Account.id == ACCOUNT_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     if account.balance_pence + amount_pence < 0:
         raise InsufficientBalance(-amount_pence, account.balance_pence)
@@ -89,7 +90,6 @@ def post(
     )
     session.add(entry)
     return entry
-
 
 
 def ledger_row(entry: LedgerEntry, order_number: str | None = None) -> dict[str, Any]:

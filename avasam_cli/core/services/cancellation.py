@@ -37,17 +37,37 @@ def cancel_locked(
 ) -> None:
     """Cancel a row-locked order. The caller has checked who may cancel it."""
     was_open = order.status == Status.OPEN
-    transition(session, order, Status.CANCELLED, actor=actor, at=at,
-               details={"reason": reason, "note": note})
+    transition(
+        session,
+        order,
+        Status.CANCELLED,
+        actor=actor,
+        at=at,
+        details={"reason": reason, "note": note},
+    )
     order.cancel_reason, order.cancelled_at, order.hold_reason = reason, at, None
     if order.payment_status == Payment.PAID:
-        entry = post(session, "refund", order.total_pence, actor=actor, at=at,
-                     reference=f"refund of {order.number}", order_id=order.id)
+        entry = post(
+            session,
+            "refund",
+            order.total_pence,
+            actor=actor,
+            at=at,
+            reference=f"refund of {order.number}",
+            order_id=order.id,
+        )
         order.payment_status = Payment.REFUNDED
-        record_event(session, order, "refunded", actor=actor, at=at, details={
-            "amount": format_pence(order.total_pence),
-            "balance_after": format_pence(entry.balance_after_pence),
-        })
+        record_event(
+            session,
+            order,
+            "refunded",
+            actor=actor,
+            at=at,
+            details={
+                "amount": format_pence(order.total_pence),
+                "balance_after": format_pence(entry.balance_after_pence),
+            },
+        )
     if was_open:
         _release_stock(session, order, actor, at)
 
@@ -59,8 +79,9 @@ def _release_stock(session: Session, order: Order, actor: str, at: datetime) -> 
         if line.product_id is not None:
             products[line.product_id].stock += line.quantity
             released.append(f"{line.sku} x{line.quantity}")
-    record_event(session, order, "stock_released", actor=actor, at=at,
-                 details={"items": ", ".join(released)})
+    record_event(
+        session, order, "stock_released", actor=actor, at=at, details={"items": ", ".join(released)}
+    )
 
 
 SELLER_REASONS = (

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.models import Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, format_rate, parse_pence, parse_vat_rate
 from avasam_cli.core.postcodes import format_exclusions, parse_exclusions
+from avasam_cli.core.services.lookup import find_supplier, get_supplier
 from avasam_cli.core.statuses import ShippingServiceKind
 from avasam_cli.core.workspace import Workspace
 
@@ -24,14 +24,12 @@ def add_supplier(
     ws: Workspace, code: str, name: str, *, international: bool, exclude_postcodes: str
 ) -> dict[str, Any]:
     if not _CODE.match(code):
-        raise InvalidInput(
-            f"supplier code {code!r} must be 1-32 letters, digits, '-', '_' or '.'"
-        )
+        raise InvalidInput(f"supplier code {code!r} must be 1-32 letters, digits, '-', '_' or '.'")
     if not name.strip():
         raise InvalidInput("the supplier needs a --name")
     rules = format_exclusions(parse_exclusions(exclude_postcodes))
     with ws.uow() as uow:
-        if _find_supplier(uow.session, code) is not None:
+        if find_supplier(uow.session, code) is not None:
             raise Conflict(f"supplier {code} already exists; see `avasam suppliers show {code}`")
         supplier = Supplier(
             code=code,
@@ -115,17 +113,6 @@ def show_product(ws: Workspace, sku: str) -> dict[str, Any]:
         row["excluded_postcodes"] = supplier.excluded_postcodes or "none"
         row["shipping_services"] = [service_row(s) for s in supplier.services]
         return row
-
-
-def get_supplier(session: Session, code: str) -> Supplier:
-    supplier = _find_supplier(session, code)
-    if supplier is None:
-        raise NotFound(f"no supplier {code!r}; see `avasam suppliers list`")
-    return supplier
-
-
-def _find_supplier(session: Session, code: str) -> Supplier | None:
-    return session.scalar(select(Supplier).where(func.lower(Supplier.code) == code.lower()))
 
 
 def supplier_row(supplier: Supplier) -> dict[str, Any]:

@@ -7,36 +7,36 @@ carry its secrets, never the secrets themselves.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
-from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed
 from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
 from avasam_cli.core.secrets import check_env_name, check_secret_file
 from avasam_cli.core.services.catalogue import SERVICES
+from avasam_cli.core.services.lookup import MANUAL_CHANNEL, NAME, get_channel
 from avasam_cli.core.statuses import ChannelType
 from avasam_cli.core.workspace import Workspace
 
 TYPES = tuple(ChannelType)
-MANUAL = "manual"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def add_channel(
     ws: Workspace, name: str, kind: str, options: dict[str, str | None]
 ) -> dict[str, Any]:
-    if not _NAME.match(name) or name == MANUAL:
-        raise InvalidInput(f"channel name {name!r} must be 1-64 letters, digits, '-', '_' or "
-                           f"'.', and not {MANUAL!r}")
+    if not NAME.match(name) or name == MANUAL_CHANNEL:
+        raise InvalidInput(
+            f"channel name {name!r} must be 1-64 letters, digits, '-', '_' or "
+            f"'.', and not {MANUAL_CHANNEL!r}"
+        )
     config = channel_config(kind, options)
     with ws.uow() as uow:
         if uow.session.scalar(select(Channel.id).where(Channel.name == name)):
             raise Conflict(f"channel {name} already exists; see `avasam channels show {name}`")
-        channel = Channel(name=name, type=kind, enabled=True, config=json.dumps(config),
-                          created_at=ws.now())
+        channel = Channel(
+            name=name, type=kind, enabled=True, config=json.dumps(config), created_at=ws.now()
+        )
         uow.session.add(channel)
         uow.commit()
         return channel_row(channel)
@@ -55,16 +55,24 @@ def channel_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
             check_secret_file(str(options["token_file"]), "--token-file")
             return {"url": url, "token_file": str(options["token_file"])}
         return {"url": url, "token_env": _env(options, "token_env", "--token-env VAR")}
-    return {"url": url, "key_env": _env(options, "key_env", "--key-env VAR"),
-            "secret_env": _env(options, "secret_env", "--secret-env VAR")}
+    return {
+        "url": url,
+        "key_env": _env(options, "key_env", "--key-env VAR"),
+        "secret_env": _env(options, "secret_env", "--secret-env VAR"),
+    }
 
 
 def list_channels(ws: Workspace) -> list[dict[str, Any]]:
     with ws.uow(read_only=True) as uow:
-        counts = {channel_id: count for channel_id, count in uow.session.execute(
-            select(Order.channel_id, func.count()).group_by(Order.channel_id))}
+        counts = {
+            channel_id: count
+            for channel_id, count in uow.session.execute(
+                select(Order.channel_id, func.count()).group_by(Order.channel_id)
+            )
+        }
         channels = uow.session.scalars(
-            select(Channel).where(Channel.removed_at.is_(None)).order_by(Channel.name))
+            select(Channel).where(Channel.removed_at.is_(None)).order_by(Channel.name)
+        )
         return [{**channel_row(c), "orders": counts.get(c.id, 0)} for c in channels]
 
 
@@ -74,11 +82,15 @@ def show_channel(ws: Workspace, name: str) -> dict[str, Any]:
         row = channel_row(channel)
         row["cursor"] = channel.cursor
         row["orders"] = uow.session.scalar(
-            select(func.count()).select_from(Order).where(Order.channel_id == channel.id))
+            select(func.count()).select_from(Order).where(Order.channel_id == channel.id)
+        )
         row["shipping_map"] = [
             {"method": m.method, "service": m.service}
-            for m in uow.session.scalars(select(ShippingMapping).where(
-                ShippingMapping.channel_id == channel.id).order_by(ShippingMapping.method))
+            for m in uow.session.scalars(
+                select(ShippingMapping)
+                .where(ShippingMapping.channel_id == channel.id)
+                .order_by(ShippingMapping.method)
+            )
         ]
         return row
 
@@ -94,11 +106,17 @@ def remove_channel(ws: Workspace, name: str, *, force: bool) -> int:
     with ws.uow() as uow:
         session = uow.session
         channel = get_channel(session, name)
-        orders = session.scalar(
-            select(func.count()).select_from(Order).where(Order.channel_id == channel.id)) or 0
+        orders = (
+            session.scalar(
+                select(func.count()).select_from(Order).where(Order.channel_id == channel.id)
+            )
+            or 0
+        )
         if orders and not force:
-            raise NotAllowed(f"channel {name} has {orders} order(s); `--force` removes the "
-                             "channel and keeps its orders")
+            raise NotAllowed(
+                f"channel {name} has {orders} order(s); `--force` removes the "
+                "channel and keeps its orders"
+            )
         session.execute(delete(SkuLink).where(SkuLink.channel_id == channel.id))
         session.execute(delete(ShippingMapping).where(ShippingMapping.channel_id == channel.id))
         if orders:
@@ -117,8 +135,11 @@ def map_shipping(ws: Workspace, name: str, method: str, service: str) -> None:
         raise InvalidInput("the channel's shipping method name cannot be empty")
     with ws.uow() as uow:
         channel = get_channel(uow.session, name)
-        mapping = uow.session.scalar(select(ShippingMapping).where(
-            ShippingMapping.channel_id == channel.id, ShippingMapping.method == method))
+        mapping = uow.session.scalar(
+            select(ShippingMapping).where(
+                ShippingMapping.channel_id == channel.id, ShippingMapping.method == method
+            )
+        )
         if mapping is None:
             uow.session.add(ShippingMapping(channel_id=channel.id, method=method, service=service))
         else:
@@ -126,21 +147,19 @@ def map_shipping(ws: Workspace, name: str, method: str, service: str) -> None:
         uow.commit()
 
 
-def get_channel(session: Session, name: str) -> Channel:
-    channel = session.scalar(select(Channel).where(Channel.name == name,
-                                                   Channel.removed_at.is_(None)))
-    if channel is None:
-        raise NotFound(f"no channel {name!r}; see `avasam channels list`")
-    return channel
-
-
 def channel_row(channel: Channel) -> dict[str, Any]:
     config = json.loads(channel.config or "{}")
     where = config.get("path") or config.get("url") or ""
-    secrets = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in config.items()
-                        if k.endswith(("_env", "_file")))
-    return {"name": channel.name, "type": channel.type, "enabled": channel.enabled,
-            "source": where, "secrets_from": secrets or None}
+    secrets = ", ".join(
+        f"{k.replace('_', ' ')} {v}" for k, v in config.items() if k.endswith(("_env", "_file"))
+    )
+    return {
+        "name": channel.name,
+        "type": channel.type,
+        "enabled": channel.enabled,
+        "source": where,
+        "secrets_from": secrets or None,
+    }
 
 
 def _need(options: dict[str, str | None], key: str, flag: str) -> str:

@@ -69,15 +69,22 @@ def dispatch_locked(
         raise NotAllowed(
             f"order {display_id(order)} is {order.status}; only an open order can be dispatched"
         )
-    transition(session, order, Status.DISPATCHED, actor=actor, at=at,
-               details={"tracking": tracking, "carrier": carrier})
+    transition(
+        session,
+        order,
+        Status.DISPATCHED,
+        actor=actor,
+        at=at,
+        details={"tracking": tracking, "carrier": carrier},
+    )
     order.shipping_status, order.dispatched_at = Shipping.SHIPPED, at
     order.tracking_number, order.carrier = tracking, carrier
     return "dispatched"
 
 
-def import_dispatches(ws: Workspace, path: Path,
-                      progress: Progress = SILENT) -> Iterator[RowResult]:
+def import_dispatches(
+    ws: Workspace, path: Path, progress: Progress = SILENT
+) -> Iterator[RowResult]:
     with open_csv(path, COLUMNS, progress) as rows:
         for line, raw in rows:
             number = raw["OrderNumber"]
@@ -103,8 +110,9 @@ def _import_row(ws: Workspace, status: str, number: str, raw: dict[str, str]) ->
         if status == "SHIPPED":
             if not raw["TrackingNumber"]:
                 raise InvalidInput("column TrackingNumber: is empty for a SHIPPED order")
-            outcome = dispatch_locked(session, order, raw["TrackingNumber"],
-                                      raw["Carrier"] or None, ws.actor, ws.now())
+            outcome = dispatch_locked(
+                session, order, raw["TrackingNumber"], raw["Carrier"] or None, ws.actor, ws.now()
+            )
         else:
             outcome = _supplier_cancel(session, order, ws.actor, ws.now())
         uow.commit()
@@ -115,8 +123,16 @@ def _supplier_cancel(session: Session, order: Order, actor: str, at: datetime) -
     if order.status == Status.CANCELLED:
         return "unchanged"
     if order.status != Status.OPEN:
-        raise NotAllowed(f"order {display_id(order)} is {order.status}; the supplier can "
-                         "only cancel an open order")
-    cancel_locked(session, order, CancelReason.SUPPLIER_CANCELLED, actor=actor, at=at,
-                  note="cancelled by the supplier in their dispatch file")
+        raise NotAllowed(
+            f"order {display_id(order)} is {order.status}; the supplier can "
+            "only cancel an open order"
+        )
+    cancel_locked(
+        session,
+        order,
+        CancelReason.SUPPLIER_CANCELLED,
+        actor=actor,
+        at=at,
+        note="cancelled by the supplier in their dispatch file",
+    )
     return "cancelled"

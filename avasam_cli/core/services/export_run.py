@@ -38,7 +38,9 @@ from avasam_cli.core.models import (
 from avasam_cli.core.progress import SILENT, Progress, counted
 from avasam_cli.core.retry import retry
 from avasam_cli.core.schedule import is_due, parse_schedule
-from avasam_cli.core.services.exports import get_export, render_filename, target_of
+from avasam_cli.core.services.exports import render_filename, target_of
+from avasam_cli.core.services.lookup import get_export
+from avasam_cli.core.statuses import RunOutcome
 from avasam_cli.core.transports import TransferError, Uploader, uploader_for
 from avasam_cli.core.workspace import Workspace
 
@@ -63,16 +65,28 @@ class RunResult:
 def exports_due(ws: Workspace) -> list[str]:
     now = ws.now()
     with ws.uow(read_only=True) as uow:
-        exports = uow.session.scalars(select(ExportTarget).where(
-            ExportTarget.enabled.is_(True), ExportTarget.schedule.is_not(None)))
-        return [e.name for e in exports if e.schedule and is_due(
-            parse_schedule(e.schedule), e.last_run_at, now, ws.timezone, e.created_at)]
+        exports = uow.session.scalars(
+            select(ExportTarget).where(
+                ExportTarget.enabled.is_(True), ExportTarget.schedule.is_not(None)
+            )
+        )
+        return [
+            e.name
+            for e in exports
+            if e.schedule
+            and is_due(parse_schedule(e.schedule), e.last_run_at, now, ws.timezone, e.created_at)
+        ]
 
 
 def enabled_exports(ws: Workspace) -> list[str]:
     with ws.uow(read_only=True) as uow:
-        return list(uow.session.scalars(select(ExportTarget.name).where(
-            ExportTarget.enabled.is_(True)).order_by(ExportTarget.name)))
+        return list(
+            uow.session.scalars(
+                select(ExportTarget.name)
+                .where(ExportTarget.enabled.is_(True))
+                .order_by(ExportTarget.name)
+            )
+        )
 
 
 def test_export(ws: Workspace, name: str) -> Iterator[str]:
@@ -87,8 +101,14 @@ def test_export(ws: Workspace, name: str) -> Iterator[str]:
         uploader.close()
 
 
-def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
-               output: DryRunOutput | None = None, progress: Progress = SILENT) -> RunResult:
+def run_export(
+    ws: Workspace,
+    name: str,
+    *,
+    dry_run: bool = False,
+    output: DryRunOutput | None = None,
+    progress: Progress = SILENT,
+) -> RunResult:
     """Write the export's file and send it; `progress` counts the order lines written.
 
     A dry run sends nothing and copies the file to `output` (nowhere without one).
@@ -100,40 +120,57 @@ def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
         template, supplier_code = export.filename_template, export.supplier.code
         target = None if dry_run else target_of(export)
         if not dry_run and not _claim(uow.session, export_id, started):
-            return RunResult(name, "busy", error="another run of this export is in progress")
-        run = ExportRun(export_id=export_id, started_at=started,
-                        outcome="dry_run" if dry_run else "running", order_count=0, bytes=0)
+            return RunResult(
+                name, RunOutcome.BUSY, error="another run of this export is in progress"
+            )
+        run = ExportRun(
+            export_id=export_id,
+            started_at=started,
+            outcome=RunOutcome.DRY_RUN if dry_run else RunOutcome.RUNNING,
+            order_count=0,
+            bytes=0,
+        )
         uow.session.add(run)
         uow.session.flush()
         run_id = run.id
         uow.commit()
-    file_name = render_filename(template, supplier=supplier_code, export=name, moment=started,
-                                run=run_id)
+    file_name = render_filename(
+        template, supplier=supplier_code, export=name, moment=started, run=run_id
+    )
     workdir = Path(tempfile.mkdtemp(prefix="avasam-export-"))
     try:
         local = workdir / file_name
         written = _write(ws, export_id, only_new, fmt, local, progress)
         if dry_run:
             _copy_out(local, output)
-            _finish(ws, export_id, run_id, "dry_run", file_name, written, None, release=False)
-            return RunResult(name, "dry_run", file_name, len(written.order_ids), written.bytes)
+            _finish(
+                ws, export_id, run_id, RunOutcome.DRY_RUN, file_name, written, None, release=False
+            )
+            return RunResult(
+                name, RunOutcome.DRY_RUN, file_name, len(written.order_ids), written.bytes
+            )
         if only_new and not written.order_ids:
-            _finish(ws, export_id, run_id, "nothing_new", None, written, None)
-            return RunResult(name, "nothing_new")
+            _finish(ws, export_id, run_id, RunOutcome.NOTHING_NEW, None, written, None)
+            return RunResult(name, RunOutcome.NOTHING_NEW)
         assert target is not None
         try:
-            _upload_with_retries(uploader_for(target, timeout=ws.settings.export_timeout),
-                                 local, file_name, ws.settings.export_backoff)
+            _upload_with_retries(
+                uploader_for(target, timeout=ws.settings.export_timeout),
+                local,
+                file_name,
+                ws.settings.export_backoff,
+            )
         except RemoteError as exc:
-            _finish(ws, export_id, run_id, "failed", file_name, written, str(exc))
-            return RunResult(name, "failed", file_name, len(written.order_ids), written.bytes,
-                             str(exc))
-        _finish(ws, export_id, run_id, "ok", file_name, written, None, sent=True)
-        return RunResult(name, "ok", file_name, len(written.order_ids), written.bytes)
+            _finish(ws, export_id, run_id, RunOutcome.FAILED, file_name, written, str(exc))
+            return RunResult(
+                name, RunOutcome.FAILED, file_name, len(written.order_ids), written.bytes, str(exc)
+            )
+        _finish(ws, export_id, run_id, RunOutcome.OK, file_name, written, None, sent=True)
+        return RunResult(name, RunOutcome.OK, file_name, len(written.order_ids), written.bytes)
     except Exception as exc:
         # Whatever broke, record the failed run and release the claim before re-raising.
         message = str(exc) if isinstance(exc, AvasamError) else f"{type(exc).__name__}"
-        _finish(ws, export_id, run_id, "failed", file_name, Written(), message)
+        _finish(ws, export_id, run_id, RunOutcome.FAILED, file_name, Written(), message)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -142,54 +179,95 @@ def run_export(ws: Workspace, name: str, *, dry_run: bool = False,
 def history(ws: Workspace, name: str, limit: int | None) -> Iterator[dict[str, Any]]:
     with ws.uow(read_only=True) as uow:
         export = get_export(uow.session, name)
-        query = select(ExportRun).where(ExportRun.export_id == export.id).order_by(
-            ExportRun.id.desc())
+        query = (
+            select(ExportRun).where(ExportRun.export_id == export.id).order_by(ExportRun.id.desc())
+        )
         if limit:
             query = query.limit(limit)
         for run in uow.session.scalars(query):
-            yield {"run": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
-                   "outcome": run.outcome, "file_name": run.file_name,
-                   "orders": run.order_count, "bytes": run.bytes, "sha256": run.sha256,
-                   "error": run.error}
+            yield {
+                "run": run.id,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "outcome": run.outcome,
+                "file_name": run.file_name,
+                "orders": run.order_count,
+                "bytes": run.bytes,
+                "sha256": run.sha256,
+                "error": run.error,
+            }
 
 
 def _claim(session: Session, export_id: int, now: datetime) -> bool:
     result = session.execute(
         update(ExportTarget)
-        .where(ExportTarget.id == export_id,
-               or_(ExportTarget.running_since.is_(None),
-                   ExportTarget.running_since < now - STALE_CLAIM))
+        .where(
+            ExportTarget.id == export_id,
+            or_(
+                ExportTarget.running_since.is_(None), ExportTarget.running_since < now - STALE_CLAIM
+            ),
+        )
         .values(running_since=now)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _write(ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path,
-           progress: Progress) -> Written:
+def _write(
+    ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path, progress: Progress
+) -> Written:
     with ws.uow(read_only=True) as uow:
         session = uow.session
         supplier_id = session.get_one(ExportTarget, export_id).supplier_id
         query = (
-            select(Order.id, Order.number, Order.channel_reference, Order.placed_at,
-                   Order.shipping_service, Order.name, Order.address1, Order.address2,
-                   Order.city, Order.county, Order.postcode, Order.country, Order.phone,
-                   Order.email, Order.note_count, OrderLine.sku, OrderLine.supplier_product_id,
-                   OrderLine.title, OrderLine.quantity, OrderLine.unit_price_pence,
-                   OrderLine.vat_rate_bp, OrderLine.line_total_pence)
+            select(
+                Order.id,
+                Order.number,
+                Order.channel_reference,
+                Order.placed_at,
+                Order.shipping_service,
+                Order.name,
+                Order.address1,
+                Order.address2,
+                Order.city,
+                Order.county,
+                Order.postcode,
+                Order.country,
+                Order.phone,
+                Order.email,
+                Order.note_count,
+                OrderLine.sku,
+                OrderLine.supplier_product_id,
+                OrderLine.title,
+                OrderLine.quantity,
+                OrderLine.unit_price_pence,
+                OrderLine.vat_rate_bp,
+                OrderLine.line_total_pence,
+            )
             .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(Order.supplier_id == supplier_id, Order.status == Status.OPEN,
-                   Order.payment_status == Payment.PAID,
-                   Order.shipping_status == Shipping.UNSHIPPED)
+            .where(
+                Order.supplier_id == supplier_id,
+                Order.status == Status.OPEN,
+                Order.payment_status == Payment.PAID,
+                Order.shipping_status == Shipping.UNSHIPPED,
+            )
             .order_by(Order.id, OrderLine.line_no)
         )
         if only_new:
-            query = query.where(~exists().where(ExportedOrder.export_id == export_id,
-                                                ExportedOrder.order_id == Order.id))
+            query = query.where(
+                ~exists().where(
+                    ExportedOrder.export_id == export_id, ExportedOrder.order_id == Order.id
+                )
+            )
 
         def notes(order_id: int) -> str:
-            return " | ".join(session.scalars(select(OrderNote.text).where(
-                OrderNote.order_id == order_id).order_by(OrderNote.id)))
+            return " | ".join(
+                session.scalars(
+                    select(OrderNote.text)
+                    .where(OrderNote.order_id == order_id)
+                    .order_by(OrderNote.id)
+                )
+            )
 
         with local.open("wb") as out:
             progress.start(None)
@@ -215,16 +293,29 @@ def _upload_with_retries(uploader: Uploader, local: Path, name: str, backoff: fl
             uploader.close()
 
     try:
-        retry(attempt, attempts=ATTEMPTS, first_delay=backoff,
-              transient=lambda exc: isinstance(exc, TransferError) and exc.transient)
+        retry(
+            attempt,
+            attempts=ATTEMPTS,
+            first_delay=backoff,
+            transient=lambda exc: isinstance(exc, TransferError) and exc.transient,
+        )
     except TransferError as exc:
         after = f" (after {tries} tries)" if tries > 1 else ""
         raise RemoteError(f"{exc}{after}") from None
 
 
-def _finish(ws: Workspace, export_id: int, run_id: int, outcome: str, file_name: str | None,
-            written: Written, error: str | None, *, sent: bool = False,
-            release: bool = True) -> None:
+def _finish(
+    ws: Workspace,
+    export_id: int,
+    run_id: int,
+    outcome: str,
+    file_name: str | None,
+    written: Written,
+    error: str | None,
+    *,
+    sent: bool = False,
+    release: bool = True,
+) -> None:
     with ws.uow() as uow:
         session, now = uow.session, ws.now()
         run = session.get_one(ExportRun, run_id)
@@ -240,25 +331,54 @@ def _finish(ws: Workspace, export_id: int, run_id: int, outcome: str, file_name:
         uow.commit()
 
 
-def _mark_sent(session: Session, export: ExportTarget, run_id: int, order_ids: list[int],
-               file_name: str, actor: str, now: datetime) -> None:
+def _mark_sent(
+    session: Session,
+    export: ExportTarget,
+    run_id: int,
+    order_ids: list[int],
+    file_name: str,
+    actor: str,
+    now: datetime,
+) -> None:
     for start in range(0, len(order_ids), 1000):
-        chunk = order_ids[start:start + 1000]
-        known = set(session.scalars(select(ExportedOrder.order_id).where(
-            ExportedOrder.export_id == export.id, ExportedOrder.order_id.in_(chunk))))
+        chunk = order_ids[start : start + 1000]
+        known = set(
+            session.scalars(
+                select(ExportedOrder.order_id).where(
+                    ExportedOrder.export_id == export.id, ExportedOrder.order_id.in_(chunk)
+                )
+            )
+        )
         fresh = [oid for oid in chunk if oid not in known]
         if fresh:
-            session.execute(insert(table(ExportedOrder)), [
-                {"export_id": export.id, "order_id": oid, "run_id": run_id} for oid in fresh])
-        first_time = list(session.scalars(select(Order.id).where(
-            Order.id.in_(chunk), Order.received_by_supplier_at.is_(None))))
+            session.execute(
+                insert(table(ExportedOrder)),
+                [{"export_id": export.id, "order_id": oid, "run_id": run_id} for oid in fresh],
+            )
+        first_time = list(
+            session.scalars(
+                select(Order.id).where(Order.id.in_(chunk), Order.received_by_supplier_at.is_(None))
+            )
+        )
         if first_time:
-            session.execute(update(table(Order)).where(table(Order).c.id.in_(first_time))
-                            .values(received_by_supplier_at=now, updated_at=now))
-            session.execute(insert(table(OrderEvent)), [
-                event_row(oid, "sent_to_supplier", actor=actor, at=now,
-                          details={"export": export.name, "file": file_name})
-                for oid in first_time])
+            session.execute(
+                update(table(Order))
+                .where(table(Order).c.id.in_(first_time))
+                .values(received_by_supplier_at=now, updated_at=now)
+            )
+            session.execute(
+                insert(table(OrderEvent)),
+                [
+                    event_row(
+                        oid,
+                        "sent_to_supplier",
+                        actor=actor,
+                        at=now,
+                        details={"export": export.name, "file": file_name},
+                    )
+                    for oid in first_time
+                ],
+            )
 
 
 def _copy_out(local: Path, output: DryRunOutput | None) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from avasam_cli.core.errors import InvalidInput, RemoteError
-from avasam_cli.core.services.exports import get_export, target_of
+from avasam_cli.core.services.exports import target_of
+from avasam_cli.core.services.lookup import get_export
 from avasam_cli.core.transports import Target, TransferError
 from avasam_cli.core.workspace import Workspace
 
@@ -25,8 +26,7 @@ def fetch_key(ws: Workspace, name: str) -> tuple[str, Any]:
 
     target = _target(ws, name)
     try:
-        key = server_key(target.host or "", target.port or 22,
-                         timeout=ws.settings.export_timeout)
+        key = server_key(target.host or "", target.port or 22, timeout=ws.settings.export_timeout)
     except TransferError as exc:
         raise RemoteError(str(exc)) from None
     return f"{key.get_name()} {fingerprint(key)}", key

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
+from avasam_cli.core.errors import Conflict, InvalidInput
 from avasam_cli.core.models import ExportTarget
 from avasam_cli.core.schedule import parse_schedule
 from avasam_cli.core.secrets import check_env_name, check_secret_file, read_secret
-from avasam_cli.core.services.catalogue import get_supplier
+from avasam_cli.core.services.lookup import NAME, get_export, get_supplier
 from avasam_cli.core.statuses import ExportProtocol, FileFormat
 from avasam_cli.core.transports import Target
 from avasam_cli.core.workspace import Workspace
@@ -28,7 +27,6 @@ from avasam_cli.core.workspace import Workspace
 PROTOCOLS = tuple(ExportProtocol)
 DEFAULT_TEMPLATE = "orders-{supplier}-{timestamp}.csv"
 DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -54,14 +52,22 @@ class ExportSettings:
 
 
 def add_export(ws: Workspace, name: str, settings: ExportSettings) -> dict[str, Any]:
-    if not _NAME.match(name):
+    if not NAME.match(name):
         raise InvalidInput(f"export name {name!r} must be 1-64 letters, digits, '-', '_' or '.'")
     with ws.uow() as uow:
         if uow.session.scalar(select(ExportTarget.id).where(ExportTarget.name == name)):
             raise Conflict(f"export {name} already exists; change it with `avasam exports edit`")
-        export = ExportTarget(name=name, remote_dir=".", filename_template=DEFAULT_TEMPLATE,
-                              format="csv", only_new=False, passive=True, insecure_tls=False,
-                              enabled=True, created_at=ws.now())
+        export = ExportTarget(
+            name=name,
+            remote_dir=".",
+            filename_template=DEFAULT_TEMPLATE,
+            format="csv",
+            only_new=False,
+            passive=True,
+            insecure_tls=False,
+            enabled=True,
+            created_at=ws.now(),
+        )
         _apply(uow.session, export, settings, new=True)
         uow.session.add(export)
         uow.commit()
@@ -101,13 +107,6 @@ def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
         uow.commit()
 
 
-def get_export(session: Session, name: str) -> ExportTarget:
-    export = session.scalar(select(ExportTarget).where(ExportTarget.name == name))
-    if export is None:
-        raise NotFound(f"no export {name!r}; see `avasam exports list`")
-    return export
-
-
 def target_of(export: ExportTarget) -> Target:
     """Connection settings with the secret read now, from its variable or file."""
     secret = None
@@ -118,23 +117,37 @@ def target_of(export: ExportTarget) -> Target:
     elif export.secret_kind == "key_file":
         check_secret_file(export.secret_ref or "", f"export {export.name} key file")
         secret = export.secret_ref
-    return Target(protocol=export.protocol, host=export.host, port=export.port,
-                  username=export.username, secret=secret, secret_kind=export.secret_kind,
-                  known_hosts=export.known_hosts, remote_dir=export.remote_dir,
-                  passive=export.passive, insecure_tls=export.insecure_tls)
+    return Target(
+        protocol=export.protocol,
+        host=export.host,
+        port=export.port,
+        username=export.username,
+        secret=secret,
+        secret_kind=export.secret_kind,
+        known_hosts=export.known_hosts,
+        remote_dir=export.remote_dir,
+        passive=export.passive,
+        insecure_tls=export.insecure_tls,
+    )
 
 
-def render_filename(template: str, *, supplier: str, export: str, moment: datetime,
-                    run: int) -> str:
+def render_filename(
+    template: str, *, supplier: str, export: str, moment: datetime, run: int
+) -> str:
     try:
-        name = template.format(supplier=supplier, export=export, run=run,
-                               timestamp=moment.strftime("%Y%m%dT%H%M%SZ"))
+        name = template.format(
+            supplier=supplier, export=export, run=run, timestamp=moment.strftime("%Y%m%dT%H%M%SZ")
+        )
     except (KeyError, IndexError, ValueError) as exc:
-        raise InvalidInput(f"file name template {template!r}: unknown placeholder {exc}; use "
-                           "{supplier}, {export}, {timestamp} and {run}") from None
+        raise InvalidInput(
+            f"file name template {template!r}: unknown placeholder {exc}; use "
+            "{supplier}, {export}, {timestamp} and {run}"
+        ) from None
     if not name or "/" in name or "\\" in name or name.startswith(".") or ".." in name:
-        raise InvalidInput(f"file name template {template!r} gives {name!r}, which would leave "
-                           "the remote directory or hide the file; use a plain file name")
+        raise InvalidInput(
+            f"file name template {template!r} gives {name!r}, which would leave "
+            "the remote directory or hide the file; use a plain file name"
+        )
     return name
 
 
@@ -142,23 +155,36 @@ def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
     next_run = None
     if export.schedule and export.enabled:
         next_run = parse_schedule(export.schedule).next_after(ws.now(), ws.timezone)
-    where = (export.remote_dir if export.protocol == "file" else
-             f"{export.protocol}://{export.username}@{export.host}:{export.port}"
-             f"/{export.remote_dir.lstrip('/')}")
+    where = (
+        export.remote_dir
+        if export.protocol == "file"
+        else f"{export.protocol}://{export.username}@{export.host}:{export.port}"
+        f"/{export.remote_dir.lstrip('/')}"
+    )
     return {
-        "name": export.name, "supplier": export.supplier.code if export.supplier else None,
-        "protocol": export.protocol, "destination": where,
-        "authentication": _auth_text(export), "file_name": export.filename_template,
-        "format": export.format, "schedule": export.schedule, "only_new": export.only_new,
-        "enabled": export.enabled, "last_run_at": export.last_run_at, "next_run_at": next_run,
+        "name": export.name,
+        "supplier": export.supplier.code if export.supplier else None,
+        "protocol": export.protocol,
+        "destination": where,
+        "authentication": _auth_text(export),
+        "file_name": export.filename_template,
+        "format": export.format,
+        "schedule": export.schedule,
+        "only_new": export.only_new,
+        "enabled": export.enabled,
+        "last_run_at": export.last_run_at,
+        "next_run_at": next_run,
     }
 
 
 def _auth_text(export: ExportTarget) -> str | None:
     if export.secret_kind is None:
         return None
-    label = {"password_env": "password from environment variable",
-             "password_file": "password from file", "key_file": "key file"}[export.secret_kind]
+    label = {
+        "password_env": "password from environment variable",
+        "password_file": "password from file",
+        "key_file": "key file",
+    }[export.secret_kind]
     return f"{label} {export.secret_ref}"
 
 
@@ -196,9 +222,15 @@ def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bo
 
 
 def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
-    given = [(k, v) for k, v in (("password_env", s.password_env),
-                                 ("password_file", s.password_file), ("key_file", s.key_file))
-             if v is not None]
+    given = [
+        (k, v)
+        for k, v in (
+            ("password_env", s.password_env),
+            ("password_file", s.password_file),
+            ("key_file", s.key_file),
+        )
+        if v is not None
+    ]
     if len(given) > 1:
         raise InvalidInput("give one of --password-env, --password-file and --key-file")
     if not given:
@@ -223,8 +255,9 @@ def _check_complete(export: ExportTarget) -> None:
     if not export.username:
         raise InvalidInput(f"an {export.protocol} export needs --username")
     if export.secret_kind is None:
-        raise InvalidInput("an export needs --password-env VAR, --password-file PATH or "
-                           "--key-file PATH")
+        raise InvalidInput(
+            "an export needs --password-env VAR, --password-file PATH or --key-file PATH"
+        )
     if export.secret_kind == "key_file" and export.protocol != "sftp":
         raise InvalidInput("--key-file works with sftp only")
     export.port = export.port or DEFAULT_PORTS[export.protocol]

@@ -33,16 +33,21 @@ def insert_sources(
 ) -> list[int]:
     """One source_orders row per incoming order; their ids, in the same order."""
     rows = [
-        {"channel_id": channel_id, "external_id": order.external_id,
-         "reference": order.reference, "content_hash": order.content_hash(),
-         "downloaded_at": now}
+        {
+            "channel_id": channel_id,
+            "external_id": order.external_id,
+            "reference": order.reference,
+            "content_hash": order.content_hash(),
+            "downloaded_at": now,
+        }
         for order in incoming
     ]
     # Matched back by key: asking the database to keep parameter order would make
     # PostgreSQL insert one row per statement.
     sources = table(SourceOrder)
-    ids = dict(_returning(session, insert(sources).returning(sources.c.external_id,
-                                                             sources.c.id), rows))
+    ids = dict(
+        _returning(session, insert(sources).returning(sources.c.external_id, sources.c.id), rows)
+    )
     return [ids[order.external_id] for order in incoming]
 
 
@@ -55,8 +60,11 @@ def create_orders(
     now: datetime,
 ) -> list[Created]:
     """Insert the order(s) of each (source id, incoming order), with lines and audit events."""
-    plans = [(source_id, incoming, lines, status)
-             for source_id, incoming in sources for lines, status in _split(incoming)]
+    plans = [
+        (source_id, incoming, lines, status)
+        for source_id, incoming in sources
+        for lines, status in _split(incoming)
+    ]
     if not plans:
         return []
     rows, events = [], []
@@ -65,12 +73,19 @@ def create_orders(
         events.append(_start(row, incoming, len(lines), status, actor, now))
         rows.append(row)
     orders = table(Order)
-    keys = dict(_returning(session, insert(orders).returning(
-        orders.c.source_order_id, orders.c.supplier_id, orders.c.id), rows, key_size=2))
+    keys = dict(
+        _returning(
+            session,
+            insert(orders).returning(orders.c.source_order_id, orders.c.supplier_id, orders.c.id),
+            rows,
+            key_size=2,
+        )
+    )
     order_ids = [keys[(row["source_order_id"], row["supplier_id"])] for row in rows]
     line_rows, event_rows, created = [], [], []
     for order_id, row, order_events, (source_id, _, lines, _) in zip(
-            order_ids, rows, events, plans, strict=True):
+        order_ids, rows, events, plans, strict=True
+    ):
         line_rows += [_line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
         for event in order_events:
             event["order_id"] = order_id  # known now, from INSERT ... RETURNING
@@ -88,8 +103,7 @@ def _returning(
 ) -> list[tuple[Any, int]]:
     """(key, id) pairs of an INSERT ... RETURNING key columns, id."""
     result = session.execute(statement, rows)
-    return [(row[0] if key_size == 1 else tuple(row[:key_size]), row[key_size])
-            for row in result]
+    return [(row[0] if key_size == 1 else tuple(row[:key_size]), row[key_size]) for row in result]
 
 
 def _split(incoming: IncomingOrder) -> list[tuple[list[IncomingLine], Status]]:
@@ -115,8 +129,18 @@ def _start(
     events = [move_row(row, status, actor=actor, at=now, details=details)]
     if status == Status.QUEUE and not incoming.shipping_service:
         row["hold_reason"] = HoldReason.SHIPPING_UNMAPPED
-        events.append(move_row(row, Status.HELD, actor=actor, at=now, details={
-            "reason": HoldReason.SHIPPING_UNMAPPED, "method": incoming.channel_shipping_method}))
+        events.append(
+            move_row(
+                row,
+                Status.HELD,
+                actor=actor,
+                at=now,
+                details={
+                    "reason": HoldReason.SHIPPING_UNMAPPED,
+                    "method": incoming.channel_shipping_method,
+                },
+            )
+        )
     return events
 
 

@@ -25,16 +25,26 @@ from avasam_cli.core.incoming import (
 from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
 from avasam_cli.core.services.catalogue import SERVICES
 from avasam_cli.core.services.intake import create_orders, insert_sources
-from avasam_cli.core.services.lookup import lock_order
+from avasam_cli.core.services.lookup import MANUAL_CHANNEL, lock_order
 from avasam_cli.core.services.notes import add_note_locked
 from avasam_cli.core.services.processing import Outcome, process_order
 from avasam_cli.core.workspace import Workspace
 
-MANUAL_CHANNEL = "manual"
 _ITEM = re.compile(r"^(?P<sku>.+?)(?::(?P<qty>-?\d+))?$")
 FIELDS = (
-    "name", "address1", "address2", "city", "county", "postcode", "country", "phone",
-    "email", "items", "shipping_service", "reference", "note",
+    "name",
+    "address1",
+    "address2",
+    "city",
+    "county",
+    "postcode",
+    "country",
+    "phone",
+    "email",
+    "items",
+    "shipping_service",
+    "reference",
+    "note",
 )
 
 
@@ -73,8 +83,9 @@ def build_manual_order(values: dict[str, Any]) -> ManualOrder:
     if not raw_items:
         raise InvalidInput("the order needs at least one --item SKU[:QTY]")
     items = [_item_from(raw) for raw in raw_items]
-    return ManualOrder(delivery=delivery, items=items, shipping_service=service,
-                       reference=reference, note=note)
+    return ManualOrder(
+        delivery=delivery, items=items, shipping_service=service, reference=reference, note=note
+    )
 
 
 def read_order_file(path: Path) -> dict[str, Any]:
@@ -88,8 +99,9 @@ def read_order_file(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"{path.name} must hold one JSON object with the order's fields")
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise InvalidInput(f"{path.name}: unknown field(s) {', '.join(unknown)}; "
-                           f"known: {', '.join(FIELDS)}")
+        raise InvalidInput(
+            f"{path.name}: unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+        )
     return data
 
 
@@ -105,39 +117,49 @@ def add_manual_order(ws: Workspace, manual: ManualOrder) -> list[Outcome]:
             lines.append(IncomingLine(channel_sku=sku, quantity=qty, product=linked(product)))
         for supplier_id in {line.product.supplier_id for line in lines if line.product}:
             _check_service(session, supplier_id, manual.shipping_service)
-        channel_id = session.scalars(
-            select(Channel.id).where(Channel.name == MANUAL_CHANNEL)
-        ).one()
+        channel_id = session.scalars(select(Channel.id).where(Channel.name == MANUAL_CHANNEL)).one()
         external_id = manual.reference or f"manual-{uuid.uuid4()}"
-        if session.scalar(select(SourceOrder.id).where(
-            SourceOrder.channel_id == channel_id, SourceOrder.external_id == external_id
-        )):
-            raise Conflict(f"reference {manual.reference!r} is already used by another order; "
-                           "choose another --reference")
-        incoming = IncomingOrder(delivery=manual.delivery, lines=lines, placed_at=now,
-                                 shipping_service=manual.shipping_service,
-                                 external_id=external_id, reference=manual.reference)
+        if session.scalar(
+            select(SourceOrder.id).where(
+                SourceOrder.channel_id == channel_id, SourceOrder.external_id == external_id
+            )
+        ):
+            raise Conflict(
+                f"reference {manual.reference!r} is already used by another order; "
+                "choose another --reference"
+            )
+        incoming = IncomingOrder(
+            delivery=manual.delivery,
+            lines=lines,
+            placed_at=now,
+            shipping_service=manual.shipping_service,
+            external_id=external_id,
+            reference=manual.reference,
+        )
         [source_id] = insert_sources(session, channel_id, [incoming], now)
-        created = create_orders(session, channel_id, [(source_id, incoming)],
-                                actor=ws.actor, now=now)
+        created = create_orders(
+            session, channel_id, [(source_id, incoming)], actor=ws.actor, now=now
+        )
         order_ids = [c.order_id for c in created]
         if manual.note:
             for order_id in order_ids:
-                add_note_locked(session, lock_order(session, order_id), manual.note,
-                                actor=ws.actor, at=now)
+                add_note_locked(
+                    session, lock_order(session, order_id), manual.note, actor=ws.actor, at=now
+                )
         uow.commit()
     return [outcome for oid in order_ids if (outcome := process_order(ws, oid)) is not None]
 
 
 def linked(product: Product) -> LinkedProduct:
-    return LinkedProduct(product.id, product.supplier_id, product.sku,
-                         product.supplier_product_id, product.title)
+    return LinkedProduct(
+        product.id, product.supplier_id, product.sku, product.supplier_product_id, product.title
+    )
 
 
 def _check_service(session: Session, supplier_id: int, service: str) -> None:
-    offered = list(session.scalars(
-        select(ShippingService).where(ShippingService.supplier_id == supplier_id)
-    ))
+    offered = list(
+        session.scalars(select(ShippingService).where(ShippingService.supplier_id == supplier_id))
+    )
     if not any(s.service == service for s in offered):
         supplier = session.get_one(Supplier, supplier_id)
         names = ", ".join(s.service for s in offered) or "none yet"
@@ -155,4 +177,4 @@ def _item_from(raw: Any) -> tuple[str, int]:
         if not isinstance(qty, int) or isinstance(qty, bool):
             raise InvalidInput(f"item {raw!r}: qty must be a whole number")
         return parse_item(f"{raw['sku']}:{qty}")
-    raise InvalidInput(f"item {raw!r} must be \"SKU:QTY\" or {{\"sku\": ..., \"qty\": ...}}")
+    raise InvalidInput(f'item {raw!r} must be "SKU:QTY" or {{"sku": ..., "qty": ...}}')

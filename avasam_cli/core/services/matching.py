@@ -39,21 +39,26 @@ class MatchSummary:
     unmatched: int = 0
 
 
-def match_waiting(ws: Workspace, *, include_unmatched: bool,
-                  progress: Progress = SILENT) -> MatchSummary:
+def match_waiting(
+    ws: Workspace, *, include_unmatched: bool, progress: Progress = SILENT
+) -> MatchSummary:
     window = ws.settings.match_window  # AVASAM_MATCH_WINDOW, default 4 days
     statuses = [Status.MATCHING, *([Status.UNMATCHED] if include_unmatched else [])]
     with ws.uow(read_only=True) as uow:
-        ids = list(uow.session.scalars(
-            select(Order.id).where(Order.status.in_(statuses)).order_by(Order.id)))
+        ids = list(
+            uow.session.scalars(
+                select(Order.id).where(Order.status.in_(statuses)).order_by(Order.id)
+            )
+        )
     summary = MatchSummary()
     progress.start(len(ids))
     for start in range(0, len(ids), CHUNK):
         with ws.uow() as uow:
             _Chunk(uow.session, ws.actor, ws.now(), window, summary).run(
-                ids[start:start + CHUNK], statuses)
+                ids[start : start + CHUNK], statuses
+            )
             uow.commit()
-        progress.advance(len(ids[start:start + CHUNK]))
+        progress.advance(len(ids[start : start + CHUNK]))
     return summary
 
 
@@ -65,13 +70,19 @@ def _update_by_id(session: Session, model: type[Base], rows: list[dict[str, Any]
     target = table(model)
     for keys, batch in shapes.items():
         values: dict[str, Any] = {key: bindparam(f"v_{key}") for key in keys if key != "id"}
-        session.execute(update(target).where(target.c.id == bindparam("v_id")).values(values),
-                        [{f"v_{key}": value for key, value in row.items()} for row in batch])
+        session.execute(
+            update(target).where(target.c.id == bindparam("v_id")).values(values),
+            [{f"v_{key}": value for key, value in row.items()} for row in batch],
+        )
 
 
 class _Chunk:
     def __init__(
-        self, session: Session, actor: str, now: datetime, window: timedelta,
+        self,
+        session: Session,
+        actor: str,
+        now: datetime,
+        window: timedelta,
         summary: MatchSummary,
     ) -> None:
         self.session, self.actor, self.now = session, actor, now
@@ -84,8 +95,14 @@ class _Chunk:
 
     def run(self, ids: list[int], statuses: list[Status]) -> None:
         orders = self.session.execute(
-            select(Order.id, Order.channel_id, Order.status, Order.downloaded_at,
-                   Order.shipping_service, Order.channel_shipping_method)
+            select(
+                Order.id,
+                Order.channel_id,
+                Order.status,
+                Order.downloaded_at,
+                Order.shipping_service,
+                Order.channel_shipping_method,
+            )
             .where(Order.id.in_(ids), Order.status.in_(statuses))
             .with_for_update(skip_locked=True)
         ).all()
@@ -99,7 +116,8 @@ class _Chunk:
         by_channel: dict[int, set[str]] = {}
         for order in orders:
             by_channel.setdefault(order.channel_id, set()).update(
-                x.channel_sku for x in lines[order.id])
+                x.channel_sku for x in lines[order.id]
+            )
         for channel_id, skus in by_channel.items():
             self._resolver(channel_id).prefetch(skus)
         for order in orders:
@@ -114,53 +132,89 @@ class _Chunk:
         products = [resolver.get(line.channel_sku) for line in lines]
         if any(product is None for product in products):
             if order.status == Status.MATCHING and order.downloaded_at + self.window <= self.now:
-                self._move(order.id, order.status, Status.UNMATCHED, {}, {
-                    "unlinked": ", ".join(sorted({line.channel_sku for line, product
-                                                  in zip(lines, products, strict=True)
-                                                  if product is None}))})
+                self._move(
+                    order.id,
+                    order.status,
+                    Status.UNMATCHED,
+                    {},
+                    {
+                        "unlinked": ", ".join(
+                            sorted(
+                                {
+                                    line.channel_sku
+                                    for line, product in zip(lines, products, strict=True)
+                                    if product is None
+                                }
+                            )
+                        )
+                    },
+                )
                 self.summary.unmatched += 1
             else:
                 self.summary.waiting += 1
             return
         groups = group_by_supplier(
-            (line, product) for line, product in zip(lines, products, strict=True) if product)
+            (line, product) for line, product in zip(lines, products, strict=True) if product
+        )
         service = order.shipping_service or self._shipping(order.channel_id).get(
-            order.channel_shipping_method or "")
+            order.channel_shipping_method or ""
+        )
         order_ids = [order.id, *self._split(order.id, len(groups) - 1)]
         for order_id, group in zip(order_ids, groups, strict=True):
             self._matched(order, order_id, group, service, split=len(groups) > 1)
 
     def _matched(
-        self, order: Any, order_id: int, group: list[tuple[Any, LinkedProduct]],
-        service: str | None, *, split: bool,
+        self,
+        order: Any,
+        order_id: int,
+        group: list[tuple[Any, LinkedProduct]],
+        service: str | None,
+        *,
+        split: bool,
     ) -> None:
         for line_no, (line, product) in enumerate(group, start=1):
-            update = {"id": line.id, "product_id": product.id, "sku": product.sku,
-                      "supplier_product_id": product.supplier_product_id, "title": product.title}
+            update = {
+                "id": line.id,
+                "product_id": product.id,
+                "sku": product.sku,
+                "supplier_product_id": product.supplier_product_id,
+                "title": product.title,
+            }
             if split:  # lines move to the split-off orders and are numbered again
                 update.update(order_id=order_id, line_no=line_no)
             self.line_updates.append(update)
-        values = {"supplier_id": group[0][1].supplier_id, "shipping_service": service,
-                  "item_count": sum(line.quantity for line, _ in group)}
+        values = {
+            "supplier_id": group[0][1].supplier_id,
+            "shipping_service": service,
+            "item_count": sum(line.quantity for line, _ in group),
+        }
         from_status = order.status if order_id == order.id else Status.MATCHING
         self._move(order_id, from_status, Status.QUEUE, values, {"lines": len(group)})
         self.summary.matched += 1
         if service is None:
-            self._move(order_id, Status.QUEUE, Status.HELD,
-                       {"hold_reason": HoldReason.SHIPPING_UNMAPPED},
-                       {"reason": HoldReason.SHIPPING_UNMAPPED,
-                        "method": order.channel_shipping_method})
+            self._move(
+                order_id,
+                Status.QUEUE,
+                Status.HELD,
+                {"hold_reason": HoldReason.SHIPPING_UNMAPPED},
+                {"reason": HoldReason.SHIPPING_UNMAPPED, "method": order.channel_shipping_method},
+            )
             self.summary.held += 1
 
     def _move(
-        self, order_id: int, current: str, target: Status, values: dict[str, Any],
+        self,
+        order_id: int,
+        current: str,
+        target: Status,
+        values: dict[str, Any],
         details: dict[str, Any],
     ) -> None:
         """Move the order's pending UPDATE row (its status is `current` when it has none yet)."""
         pending = self.order_updates.setdefault(order_id, {"id": order_id, "status": current})
         pending.update(values)
-        self.events.append(move_row(pending, target, actor=self.actor, at=self.now,
-                                    details=details))
+        self.events.append(
+            move_row(pending, target, actor=self.actor, at=self.now, details=details)
+        )
 
     def _split(self, order_id: int, extra: int) -> list[int]:
         """New orders (copies of `order_id`) for the lines of the other suppliers."""
@@ -169,11 +223,18 @@ class _Chunk:
         source = self.session.get_one(Order, order_id)
         columns = [c.key for c in table(Order).columns if c.key not in ("id", "status")]
         copies = [{key: getattr(source, key) for key in columns} for _ in range(extra)]
-        events = [move_row(copy, Status.MATCHING, actor=self.actor, at=self.now,
-                           details={"split_from": order_id}) for copy in copies]
+        events = [
+            move_row(
+                copy,
+                Status.MATCHING,
+                actor=self.actor,
+                at=self.now,
+                details={"split_from": order_id},
+            )
+            for copy in copies
+        ]
         orders = table(Order)
-        ids = list(self.session.execute(insert(orders).returning(orders.c.id), copies)
-                   .scalars())
+        ids = list(self.session.execute(insert(orders).returning(orders.c.id), copies).scalars())
         for new_id, event in zip(ids, events, strict=True):  # the copies are alike
             event["order_id"] = new_id
         self.events += events
@@ -191,6 +252,9 @@ class _Chunk:
 
 
 def shipping_map(session: Session, channel_id: int) -> dict[str, str]:
-    rows = session.execute(select(ShippingMapping.method, ShippingMapping.service)
-                           .where(ShippingMapping.channel_id == channel_id))
+    rows = session.execute(
+        select(ShippingMapping.method, ShippingMapping.service).where(
+            ShippingMapping.channel_id == channel_id
+        )
+    )
     return {method: service for method, service in rows}

@@ -20,7 +20,8 @@ from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.lifecycle import Status
 from avasam_cli.core.models import Channel, Order, OrderLine, Product, Supplier
 from avasam_cli.core.money import format_pence
-from avasam_cli.core.services.catalogue import escape_like, get_supplier
+from avasam_cli.core.services.catalogue import escape_like
+from avasam_cli.core.services.lookup import get_channel, get_supplier
 from avasam_cli.core.workspace import Workspace
 
 SORTS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
@@ -85,9 +86,20 @@ def list_orders(ws: Workspace, query: OrderQuery) -> Iterator[dict[str, Any]]:
 
 
 LIST_COLUMNS = (
-    Order.id, Order.number, Order.channel_reference, Order.placed_at, Order.name,
-    Order.postcode, Order.item_count, Order.total_pence, Order.currency, Order.status,
-    Order.payment_status, Order.shipping_status, Order.hold_reason, Order.note_count,
+    Order.id,
+    Order.number,
+    Order.channel_reference,
+    Order.placed_at,
+    Order.name,
+    Order.postcode,
+    Order.item_count,
+    Order.total_pence,
+    Order.currency,
+    Order.status,
+    Order.payment_status,
+    Order.shipping_status,
+    Order.hold_reason,
+    Order.note_count,
 )
 
 
@@ -125,10 +137,8 @@ def _conditions(
     if query.shipping:
         conditions.append(Order.shipping_status == query.shipping)
     if query.channel:
-        channel_id = session.scalar(select(Channel.id).where(Channel.name == query.channel))
-        if channel_id is None:
-            raise InvalidInput(f"no channel {query.channel!r}; see `avasam channels list`")
-        conditions.append(Order.channel_id == channel_id)
+        channel = get_channel(session, query.channel, include_removed=True)
+        conditions.append(Order.channel_id == channel.id)
     if query.supplier:
         conditions.append(Order.supplier_id == get_supplier(session, query.supplier).id)
     if query.placed_from:
@@ -140,23 +150,24 @@ def _conditions(
     return conditions
 
 
-def _search(
-    session: Session, text: str, others: list[ColumnElement[bool]]
-) -> ColumnElement[bool]:
+def _search(session: Session, text: str, others: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     exact = _exact_match(text)
     if session.scalar(select(Order.id).where(exact, *others).limit(1)) is not None:
         return exact
     words = [w for w in text.lower().split() if w]
-    title_matches = and_(*(func.lower(OrderLine.title).like(f"%{escape_like(w)}%", escape="\\")
-                           for w in words))
+    title_matches = and_(
+        *(func.lower(OrderLine.title).like(f"%{escape_like(w)}%", escape="\\") for w in words)
+    )
     return exists().where(OrderLine.order_id == Order.id, title_matches)
 
 
 def _exact_match(text: str) -> ColumnElement[bool]:
     products = select(Product.id).where(
-        or_(Product.sku == text, Product.supplier_product_id == text))
+        or_(Product.sku == text, Product.supplier_product_id == text)
+    )
     by_line = select(OrderLine.order_id).where(
-        or_(OrderLine.product_id.in_(products), OrderLine.channel_sku == text))
+        or_(OrderLine.product_id.in_(products), OrderLine.channel_sku == text)
+    )
     options: list[ColumnElement[bool]] = [Order.channel_reference == text, Order.id.in_(by_line)]
     if _NUMBER.match(text):
         options.append(Order.number == text.upper())

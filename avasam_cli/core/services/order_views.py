@@ -76,9 +76,20 @@ def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
         }
 
 
-SUMMARY_COLUMNS = ["id", "number", "reference", "supplier", "status", "payment_status",
-                   "shipping_status", "hold_reason", "cancel_reason", "tracking_number", "total",
-                   "currency"]
+SUMMARY_COLUMNS = [
+    "id",
+    "number",
+    "reference",
+    "supplier",
+    "status",
+    "payment_status",
+    "shipping_status",
+    "hold_reason",
+    "cancel_reason",
+    "tracking_number",
+    "total",
+    "currency",
+]
 
 
 def order_summaries(ws: Workspace, order_ids: list[int]) -> list[dict[str, Any]]:
@@ -87,24 +98,32 @@ def order_summaries(ws: Workspace, order_ids: list[int]) -> list[dict[str, Any]]
     if not order_ids:
         return []
     with ws.uow(read_only=True) as uow:
-        orders = {o.id: o for o in uow.session.scalars(
-            select(Order).where(Order.id.in_(order_ids)))}
-        return [{
-            "id": order.id,
-            "number": order.number or "QUEUE",
-            "reference": order.channel_reference,
-            "supplier": order.supplier.code if order.supplier else None,
-            **_state(order),
-            "tracking_number": order.tracking_number,
-            "total": format_pence(order.total_pence),
-            "currency": order.currency,
-        } for order in (orders[i] for i in order_ids if i in orders)]
+        orders = {
+            o.id: o for o in uow.session.scalars(select(Order).where(Order.id.in_(order_ids)))
+        }
+        return [
+            {
+                "id": order.id,
+                "number": order.number or "QUEUE",
+                "reference": order.channel_reference,
+                "supplier": order.supplier.code if order.supplier else None,
+                **_state(order),
+                "tracking_number": order.tracking_number,
+                "total": format_pence(order.total_pence),
+                "currency": order.currency,
+            }
+            for order in (orders[i] for i in order_ids if i in orders)
+        ]
 
 
 def _state(order: Order) -> dict[str, str | None]:
-    return {"status": order.status, "payment_status": order.payment_status,
-            "shipping_status": order.shipping_status, "hold_reason": order.hold_reason,
-            "cancel_reason": order.cancel_reason}
+    return {
+        "status": order.status,
+        "payment_status": order.payment_status,
+        "shipping_status": order.shipping_status,
+        "hold_reason": order.hold_reason,
+        "cancel_reason": order.cancel_reason,
+    }
 
 
 def order_audit(ws: Workspace, ident: str) -> Iterator[dict[str, Any]]:

@@ -19,7 +19,7 @@ from avasam_cli.core.money import format_pence, vat_on
 from avasam_cli.core.postcodes import is_excluded
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.account import InsufficientBalance, post
-from avasam_cli.core.services.lookup import lock_order, lock_products
+from avasam_cli.core.services.lookup import lock_order, lock_products, order_number
 from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.workspace import Workspace
 
@@ -71,7 +71,8 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
         if order.shipping_service is None and order.channel_shipping_method:
             # mapped since the order came in (`channels map-shipping`)
             order.shipping_service = shipping_map(session, order.channel_id).get(
-                order.channel_shipping_method)
+                order.channel_shipping_method
+            )
         products = lock_products(session, order)
         service = _service(session, order)
         reason = hold_reason(order, supplier, service, products)
@@ -80,14 +81,27 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
             uow.commit()
             return _outcome(order, f"held: {reason}")
         if order.status == Status.HELD:
-            transition(session, order, Status.QUEUE, actor=ws.actor, at=now,
-                       details={"was": order.hold_reason})
+            transition(
+                session,
+                order,
+                Status.QUEUE,
+                actor=ws.actor,
+                at=now,
+                details={"was": order.hold_reason},
+            )
             order.hold_reason = None
         assert service is not None  # hold_reason checked it
         _invoice(order, products, service)
         try:
-            entry = post(session, "payment", -order.total_pence, actor=ws.actor, at=now,
-                         reference=f"order {order.id}", order_id=order.id)
+            entry = post(
+                session,
+                "payment",
+                -order.total_pence,
+                actor=ws.actor,
+                at=now,
+                reference=f"order {order.id}",
+                order_id=order.id,
+            )
         except InsufficientBalance as exc:
             _payment_failed(session, order, str(exc), ws.actor, now)
             uow.commit()
@@ -98,7 +112,9 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
 
 
 def hold_reason(
-    order: Order, supplier: Supplier, service: ShippingService | None,
+    order: Order,
+    supplier: Supplier,
+    service: ShippingService | None,
     products: dict[int, Product],
 ) -> HoldReason | None:
     if order.country != "GB" and not supplier.international:
@@ -158,8 +174,14 @@ def _payment_failed(
     if order.payment_error == message:
         return  # the same failure as last run: the audit already says so
     order.payment_error = message
-    record_event(session, order, "payment_failed", actor=actor, at=now,
-                 details={"total": format_pence(order.total_pence), "error": message})
+    record_event(
+        session,
+        order,
+        "payment_failed",
+        actor=actor,
+        at=now,
+        details={"total": format_pence(order.total_pence), "error": message},
+    )
 
 
 def _pass_to_supplier(
@@ -173,19 +195,40 @@ def _pass_to_supplier(
     for line in order.lines:
         assert line.product_id is not None
         products[line.product_id].stock -= line.quantity
-    record_event(session, order, "invoiced", actor=actor, at=now, details={
-        "items": format_pence(order.items_pence),
-        "shipping": format_pence(order.shipping_pence),
-        "vat": format_pence(order.vat_pence),
-        "total": format_pence(order.total_pence),
-    })
-    record_event(session, order, "payment_taken", actor=actor, at=now, details={
-        "amount": format_pence(order.total_pence), "balance_after": format_pence(balance_after),
-    })
+    record_event(
+        session,
+        order,
+        "invoiced",
+        actor=actor,
+        at=now,
+        details={
+            "items": format_pence(order.items_pence),
+            "shipping": format_pence(order.shipping_pence),
+            "vat": format_pence(order.vat_pence),
+            "total": format_pence(order.total_pence),
+        },
+    )
+    record_event(
+        session,
+        order,
+        "payment_taken",
+        actor=actor,
+        at=now,
+        details={
+            "amount": format_pence(order.total_pence),
+            "balance_after": format_pence(balance_after),
+        },
+    )
     order.payment_status, order.payment_error, order.paid_at = Payment.PAID, None, now
-    order.number = f"AV{order.id:07d}"
-    transition(session, order, Status.OPEN, actor=actor, at=now,
-               details={"number": order.number, "stock": "reserved"})
+    order.number = order_number(order.id)
+    transition(
+        session,
+        order,
+        Status.OPEN,
+        actor=actor,
+        at=now,
+        details={"number": order.number, "stock": "reserved"},
+    )
 
 
 def _outcome(order: Order, detail: str) -> Outcome:

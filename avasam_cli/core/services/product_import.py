@@ -19,7 +19,7 @@ from avasam_cli.core.errors import InvalidInput, InvalidRows
 from avasam_cli.core.models import Product
 from avasam_cli.core.money import parse_pence, parse_vat_rate
 from avasam_cli.core.progress import SILENT, Progress
-from avasam_cli.core.services.catalogue import get_supplier
+from avasam_cli.core.services.lookup import get_supplier
 from avasam_cli.core.workspace import Workspace
 
 COLUMNS = ["ProductId", "StockQuantity", "PriceExclVAT", "RRPExclVAT", "VAT%Rate", "SKU", "Title"]
@@ -34,7 +34,11 @@ class ImportReport:
 
 
 def import_products(
-    ws: Workspace, path: Path, supplier_code: str, *, skip_invalid: bool,
+    ws: Workspace,
+    path: Path,
+    supplier_code: str,
+    *,
+    skip_invalid: bool,
     progress: Progress = SILENT,
 ) -> ImportReport:
     report = ImportReport()

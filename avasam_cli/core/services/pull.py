@@ -27,7 +27,7 @@ from avasam_cli.core.models import Channel, Order, SourceOrder
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.intake import create_orders, insert_sources
-from avasam_cli.core.services.lookup import lock_order
+from avasam_cli.core.services.lookup import get_channel, lock_order
 from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
@@ -54,8 +54,11 @@ class PullSummary:
 
 def channels_to_pull(ws: Workspace, names: list[str], every: bool) -> list[str]:
     with ws.uow(read_only=True) as uow:
-        query = select(Channel.name, Channel.enabled).where(
-            Channel.removed_at.is_(None), Channel.type != "manual").order_by(Channel.name)
+        query = (
+            select(Channel.name, Channel.enabled)
+            .where(Channel.removed_at.is_(None), Channel.type != "manual")
+            .order_by(Channel.name)
+        )
         known = {name: enabled for name, enabled in uow.session.execute(query)}
     if every or not names:
         return [name for name, enabled in known.items() if enabled]
@@ -80,10 +83,11 @@ def pull_channel(
     return summary
 
 
-def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
-          progress: Progress) -> None:
+def _pull(
+    ws: Workspace, name: str, since: str | None, summary: PullSummary, progress: Progress
+) -> None:
     with ws.uow(read_only=True) as uow:
-        channel = uow.session.scalars(select(Channel).where(Channel.name == name)).one()
+        channel = get_channel(uow.session, name)
         channel_id, cursor = channel.id, channel.cursor
         adapter = adapter_for(channel.type, json.loads(channel.config), ws.settings)
     start = parse_since(since, ws.timezone, ws.now()) if since else None
@@ -106,8 +110,10 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
                 summary.problems.append(f"{batch.label} rejected: {exc}")
                 continue
             except IntegrityError:
-                raise AvasamError(f"channel {name} is being pulled by another process; "
-                                  "nothing was lost, pull again when it has finished") from None
+                raise AvasamError(
+                    f"channel {name} is being pulled by another process; "
+                    "nothing was lost, pull again when it has finished"
+                ) from None
             batch.after_commit()
     finally:
         summary.problems += adapter.problems
@@ -116,8 +122,9 @@ def _pull(ws: Workspace, name: str, since: str | None, summary: PullSummary,
 class Ingest:
     """Adds chunks of incoming orders to one transaction."""
 
-    def __init__(self, session: Session, channel_id: int, actor: str, now: datetime,
-                 summary: PullSummary) -> None:
+    def __init__(
+        self, session: Session, channel_id: int, actor: str, now: datetime, summary: PullSummary
+    ) -> None:
         self.session, self.channel_id, self.actor, self.now = session, channel_id, actor, now
         self.summary = summary
         self.resolver = SkuResolver(session, channel_id)
@@ -128,9 +135,11 @@ class Ingest:
         known = {
             row.external_id: row
             for row in self.session.execute(
-                select(SourceOrder.id, SourceOrder.external_id, SourceOrder.content_hash)
-                .where(SourceOrder.channel_id == self.channel_id,
-                       SourceOrder.external_id.in_(list(latest))))
+                select(SourceOrder.id, SourceOrder.external_id, SourceOrder.content_hash).where(
+                    SourceOrder.channel_id == self.channel_id,
+                    SourceOrder.external_id.in_(list(latest)),
+                )
+            )
         }
         fresh = [order for key, order in latest.items() if key not in known]
         self.summary.skipped += len(chunk) - len(latest)
@@ -153,9 +162,13 @@ class Ingest:
                 line.product = self.resolver.get(line.channel_sku)
             order.shipping_service = self.shipping.get(order.channel_shipping_method or "")
         source_ids = insert_sources(self.session, self.channel_id, orders, self.now)
-        created = create_orders(self.session, self.channel_id,
-                                list(zip(source_ids, orders, strict=True)),
-                                actor=self.actor, now=self.now)
+        created = create_orders(
+            self.session,
+            self.channel_id,
+            list(zip(source_ids, orders, strict=True)),
+            actor=self.actor,
+            now=self.now,
+        )
         self.summary.new += len(orders)
         for item in created:
             if item.status == Status.QUEUE:
@@ -174,8 +187,9 @@ class Ingest:
         self._apply_update(source_id, order)
 
     def _apply_update(self, source_id: int, incoming: IncomingOrder) -> None:
-        order_ids = self.session.scalars(select(Order.id).where(
-            Order.source_order_id == source_id).order_by(Order.id)).all()
+        order_ids = self.session.scalars(
+            select(Order.id).where(Order.source_order_id == source_id).order_by(Order.id)
+        ).all()
         for order_id in order_ids:
             order = lock_order(self.session, order_id)
             if incoming.cancelled:
@@ -183,11 +197,23 @@ class Ingest:
             elif order.status in EDITABLE:
                 changed = _apply_delivery(order, incoming)
                 if changed:
-                    record_event(self.session, order, "updated_by_channel", actor=self.actor,
-                                 at=self.now, details={"changed": ", ".join(changed)})
+                    record_event(
+                        self.session,
+                        order,
+                        "updated_by_channel",
+                        actor=self.actor,
+                        at=self.now,
+                        details={"changed": ", ".join(changed)},
+                    )
             else:
-                record_event(self.session, order, "channel_update_ignored", actor=self.actor,
-                             at=self.now, details={"why": f"the order is {order.status}"})
+                record_event(
+                    self.session,
+                    order,
+                    "channel_update_ignored",
+                    actor=self.actor,
+                    at=self.now,
+                    details={"why": f"the order is {order.status}"},
+                )
 
     def _cancel(self, order: Order) -> None:
         if order.status == Status.CANCELLED:
@@ -195,13 +221,26 @@ class Ingest:
         try:
             check_direct_cancel(order)
         except NotAllowed as exc:
-            record_event(self.session, order, "channel_cancel_refused", actor=self.actor,
-                         at=self.now, details={"why": str(exc)})
-            self.summary.problems.append(f"order {order.channel_reference}: cancelled on the "
-                                         f"channel but {exc}")
+            record_event(
+                self.session,
+                order,
+                "channel_cancel_refused",
+                actor=self.actor,
+                at=self.now,
+                details={"why": str(exc)},
+            )
+            self.summary.problems.append(
+                f"order {order.channel_reference}: cancelled on the channel but {exc}"
+            )
             return
-        cancel_locked(self.session, order, CancelReason.CHANNEL_CANCELLED, actor=self.actor,
-                      at=self.now, note="cancelled on the sales channel")
+        cancel_locked(
+            self.session,
+            order,
+            CancelReason.CHANNEL_CANCELLED,
+            actor=self.actor,
+            at=self.now,
+            note="cancelled on the sales channel",
+        )
 
 
 def _apply_delivery(order: Order, incoming: IncomingOrder) -> list[str]:

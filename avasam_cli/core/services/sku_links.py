@@ -16,10 +16,16 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.errors import Conflict, NotFound
 from avasam_cli.core.incoming import LinkedProduct
 from avasam_cli.core.models import Channel, Product, SkuLink, Supplier
+from avasam_cli.core.services.lookup import get_channel
 from avasam_cli.core.workspace import Workspace
 
-PRODUCT_COLUMNS = (Product.id, Product.supplier_id, Product.sku, Product.supplier_product_id,
-                   Product.title)
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.supplier_id,
+    Product.sku,
+    Product.supplier_product_id,
+    Product.title,
+)
 
 
 class SkuResolver:
@@ -50,8 +56,10 @@ class SkuResolver:
         rows = self.session.execute(
             select(SkuLink.channel_sku, SkuLink.channel_id, *PRODUCT_COLUMNS)
             .join(Product, Product.id == SkuLink.product_id)
-            .where(SkuLink.channel_sku.in_(skus),
-                   or_(SkuLink.channel_id == self.channel_id, SkuLink.channel_id.is_(None)))
+            .where(
+                SkuLink.channel_sku.in_(skus),
+                or_(SkuLink.channel_id == self.channel_id, SkuLink.channel_id.is_(None)),
+            )
             # the channel's own link (not NULL) before a link for every channel
             .order_by(SkuLink.channel_id.is_(None))
         )
@@ -72,13 +80,16 @@ class SkuResolver:
         for row in rows:
             counts[row.supplier_product_id] = counts.get(row.supplier_product_id, 0) + 1
         # A supplier product id two suppliers share says nothing: leave it to a link.
-        return {row.supplier_product_id: LinkedProduct(*row) for row in rows
-                if counts[row.supplier_product_id] == 1}
+        return {
+            row.supplier_product_id: LinkedProduct(*row)
+            for row in rows
+            if counts[row.supplier_product_id] == 1
+        }
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def link(ws: Workspace, channel_sku: str, sku: str, channel: str | None) -> dict[str, Any]:
@@ -87,15 +98,24 @@ def link(ws: Workspace, channel_sku: str, sku: str, channel: str | None) -> dict
         product = session.scalar(select(Product).where(Product.sku == sku))
         if product is None:
             raise NotFound(f"unknown SKU {sku!r}; see `avasam products list --search`")
-        channel_id = _channel_id(session, channel)
-        existing = session.scalar(select(SkuLink).where(
-            SkuLink.channel_sku == channel_sku, _same_channel(channel_id)))
+        channel_id = None if channel is None else get_channel(session, channel).id
+        existing = session.scalar(
+            select(SkuLink).where(SkuLink.channel_sku == channel_sku, _same_channel(channel_id))
+        )
         if existing is not None and existing.product_id != product.id:
-            raise Conflict(f"{channel_sku!r} is already linked to another product; "
-                           f"unlink it first with `avasam products unlink {channel_sku}`")
+            raise Conflict(
+                f"{channel_sku!r} is already linked to another product; "
+                f"unlink it first with `avasam products unlink {channel_sku}`"
+            )
         if existing is None:
-            session.add(SkuLink(channel_id=channel_id, channel_sku=channel_sku,
-                                product_id=product.id, created_at=ws.now()))
+            session.add(
+                SkuLink(
+                    channel_id=channel_id,
+                    channel_sku=channel_sku,
+                    product_id=product.id,
+                    created_at=ws.now(),
+                )
+            )
         uow.commit()
         return {"channel_sku": channel_sku, "sku": sku, "channel": channel or "all"}
 
@@ -103,8 +123,10 @@ def link(ws: Workspace, channel_sku: str, sku: str, channel: str | None) -> dict
 def unlink(ws: Workspace, channel_sku: str, channel: str | None) -> None:
     with ws.uow() as uow:
         session = uow.session
-        existing = session.scalar(select(SkuLink).where(
-            SkuLink.channel_sku == channel_sku, _same_channel(_channel_id(session, channel))))
+        channel_id = None if channel is None else get_channel(session, channel).id
+        existing = session.scalar(
+            select(SkuLink).where(SkuLink.channel_sku == channel_sku, _same_channel(channel_id))
+        )
         if existing is None:
             where = f" for channel {channel}" if channel else ""
             raise NotFound(f"{channel_sku!r} has no link{where}; see `avasam products links`")
@@ -122,17 +144,13 @@ def list_links(ws: Workspace) -> Iterator[dict[str, Any]]:
             .order_by(SkuLink.channel_sku, func.coalesce(Channel.name, ""))
         )
         for channel_sku, channel, sku, title, supplier in rows:
-            yield {"channel_sku": channel_sku, "channel": channel or "all", "sku": sku,
-                   "title": title, "supplier": supplier}
-
-
-def _channel_id(session: Session, name: str | None) -> int | None:
-    if name is None:
-        return None
-    channel_id = session.scalar(select(Channel.id).where(Channel.name == name))
-    if channel_id is None:
-        raise NotFound(f"no channel {name!r}; see `avasam channels list`")
-    return channel_id
+            yield {
+                "channel_sku": channel_sku,
+                "channel": channel or "all",
+                "sku": sku,
+                "title": title,
+                "supplier": supplier,
+            }
 
 
 def _same_channel(channel_id: int | None) -> Any:

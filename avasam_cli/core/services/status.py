@@ -12,6 +12,7 @@ from avasam_cli.core.jobs import JOBS
 from avasam_cli.core.lifecycle import Payment, Status
 from avasam_cli.core.models import Account, ExportRun, ExportTarget, JobRun, Order, Ticket
 from avasam_cli.core.money import format_pence
+from avasam_cli.core.statuses import RunOutcome, TicketStatus
 from avasam_cli.core.workspace import Workspace
 
 
@@ -23,41 +24,73 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         session = uow.session
 
         def count(*conditions: Any) -> int:
-            return int(session.scalar(
-                select(func.count()).select_from(Order).where(*conditions)) or 0)
+            return int(
+                session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
+            )
 
         jobs = []
         for name in JOBS:
-            run = session.scalars(select(JobRun).where(JobRun.job == name)
-                                  .order_by(JobRun.id.desc()).limit(1)).first()
-            jobs.append({"job": name, "last_run": run.started_at if run else None,
-                         "outcome": run.outcome if run else "never run",
-                         "counts": json.loads(run.summary) if run and run.summary else {}})
-        held = {reason: n for reason, n in session.execute(
-            select(Order.hold_reason, func.count()).where(Order.status == Status.HELD)
-            .group_by(Order.hold_reason).order_by(Order.hold_reason))}
+            run = session.scalars(
+                select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(1)
+            ).first()
+            jobs.append(
+                {
+                    "job": name,
+                    "last_run": run.started_at if run else None,
+                    "outcome": run.outcome if run else "never run",
+                    "counts": json.loads(run.summary) if run and run.summary else {},
+                }
+            )
+        held = {
+            reason: n
+            for reason, n in session.execute(
+                select(Order.hold_reason, func.count())
+                .where(Order.status == Status.HELD)
+                .group_by(Order.hold_reason)
+                .order_by(Order.hold_reason)
+            )
+        }
         failed_exports = []
-        for export in session.scalars(select(ExportTarget).where(
-                ExportTarget.enabled.is_(True)).order_by(ExportTarget.name)):
-            last = session.scalars(select(ExportRun).where(
-                ExportRun.export_id == export.id, ExportRun.outcome != "dry_run")
-                .order_by(ExportRun.id.desc()).limit(1)).first()
-            if last is not None and last.outcome == "failed":
+        for export in session.scalars(
+            select(ExportTarget).where(ExportTarget.enabled.is_(True)).order_by(ExportTarget.name)
+        ):
+            last = session.scalars(
+                select(ExportRun)
+                .where(ExportRun.export_id == export.id, ExportRun.outcome != RunOutcome.DRY_RUN)
+                .order_by(ExportRun.id.desc())
+                .limit(1)
+            ).first()
+            if last is not None and last.outcome == RunOutcome.FAILED:
                 failed_exports.append(export.name)
         attention = {
             "unmatched_orders": count(Order.status == Status.UNMATCHED),
             "held_orders": sum(held.values()),
             "held_by_reason": held,
-            "queued_with_failed_payment": count(Order.status == Status.QUEUE,
-                                                Order.payment_error.is_not(None)),
+            "queued_with_failed_payment": count(
+                Order.status == Status.QUEUE, Order.payment_error.is_not(None)
+            ),
             "failed_exports": failed_exports,
-            "open_tickets": int(session.scalar(select(func.count()).select_from(Ticket).where(
-                Ticket.status == "open")) or 0),
+            "open_tickets": int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Ticket)
+                    .where(Ticket.status == TicketStatus.OPEN)
+                )
+                or 0
+            ),
             "stale_open_orders": count(
-                Order.status == Status.OPEN, Order.payment_status == Payment.PAID,
-                Order.paid_at < now - timedelta(days=stale_days)),
+                Order.status == Status.OPEN,
+                Order.payment_status == Payment.PAID,
+                Order.paid_at < now - timedelta(days=stale_days),
+            ),
         }
         balance = session.get_one(Account, 1).balance_pence
     needs = any(v for k, v in attention.items() if k != "held_by_reason")
-    return {"balance": format_pence(balance), "currency": "GBP", "stale_days": stale_days,
-            "jobs": jobs, "attention": attention, "needs_attention": needs}
+    return {
+        "balance": format_pence(balance),
+        "currency": "GBP",
+        "stale_days": stale_days,
+        "jobs": jobs,
+        "attention": attention,
+        "needs_attention": needs,
+    }

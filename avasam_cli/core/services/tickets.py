@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.errors import InvalidInput, NotAllowed, NotFound
-from avasam_cli.core.lifecycle import Shipping, Status, display_id, record_event
+from avasam_cli.core.errors import InvalidInput, NotAllowed
+from avasam_cli.core.lifecycle import Shipping, Status, close_ticket, display_id, record_event
 from avasam_cli.core.models import Order, Ticket, TicketMessage
 from avasam_cli.core.services.cancellation import cancel_locked, seller_reason
-from avasam_cli.core.services.lookup import find_order_id, lock_order
-from avasam_cli.core.statuses import TicketKind
+from avasam_cli.core.services.lookup import find_order_id, get_ticket, lock_order
+from avasam_cli.core.statuses import TicketKind, TicketStatus
 from avasam_cli.core.workspace import Workspace
 
 KINDS = tuple(TicketKind)
@@ -34,8 +34,14 @@ def raise_ticket(ws: Workspace, ident: str, message: str, kind: str) -> dict[str
         session.add(ticket)
         session.flush()
         session.add(TicketMessage(ticket_id=ticket.id, at=now, actor=ws.actor, text=text))
-        record_event(session, order, "ticket_raised", actor=ws.actor, at=now,
-                     details={"ticket": ticket.id, "kind": kind, "message": text})
+        record_event(
+            session,
+            order,
+            "ticket_raised",
+            actor=ws.actor,
+            at=now,
+            details={"ticket": ticket.id, "kind": kind, "message": text},
+        )
         uow.commit()
         return ticket_row(ticket, order)
 
@@ -47,8 +53,14 @@ def reply(ws: Workspace, ticket_id: int, message: str) -> dict[str, Any]:
         ticket = _open_ticket(session, ticket_id)
         order = lock_order(session, ticket.order_id)
         session.add(TicketMessage(ticket_id=ticket.id, at=now, actor=ws.actor, text=text))
-        record_event(session, order, "ticket_reply", actor=ws.actor, at=now,
-                     details={"ticket": ticket.id, "message": text})
+        record_event(
+            session,
+            order,
+            "ticket_reply",
+            actor=ws.actor,
+            at=now,
+            details={"ticket": ticket.id, "message": text},
+        )
         uow.commit()
         return ticket_row(ticket, order)
 
@@ -67,13 +79,27 @@ def close(
             if order.status in (Status.CANCELLED, Status.DISPATCHED) or (
                 order.shipping_status == Shipping.SHIPPED
             ):
-                raise NotAllowed(f"order {display_id(order)} is {order.status} and cannot be "
-                                 "cancelled; close the ticket without --cancel-order")
-            cancel_locked(session, order, cause, actor=ws.actor, at=now,
-                          note=f"the supplier agreed in ticket {ticket.id}")
-        ticket.status, ticket.closed_at = "closed", now
-        record_event(session, order, "ticket_closed", actor=ws.actor, at=now,
-                     details={"ticket": ticket.id, "order_cancelled": cause is not None})
+                raise NotAllowed(
+                    f"order {display_id(order)} is {order.status} and cannot be "
+                    "cancelled; close the ticket without --cancel-order"
+                )
+            cancel_locked(
+                session,
+                order,
+                cause,
+                actor=ws.actor,
+                at=now,
+                note=f"the supplier agreed in ticket {ticket.id}",
+            )
+        close_ticket(ticket, now)
+        record_event(
+            session,
+            order,
+            "ticket_closed",
+            actor=ws.actor,
+            at=now,
+            details={"ticket": ticket.id, "order_cancelled": cause is not None},
+        )
         uow.commit()
         return ticket_row(ticket, order)
 
@@ -89,7 +115,7 @@ def list_tickets(ws: Workspace, status: str | None) -> Iterator[dict[str, Any]]:
 
 def show_ticket(ws: Workspace, ticket_id: int) -> dict[str, Any]:
     with ws.uow(read_only=True) as uow:
-        ticket = _ticket(uow.session, ticket_id)
+        ticket = get_ticket(uow.session, ticket_id)
         row = ticket_row(ticket, ticket.order)
         row["messages"] = [{"at": m.at, "by": m.actor, "text": m.text} for m in ticket.messages]
         return row
@@ -107,18 +133,12 @@ def ticket_row(ticket: Ticket, order: Order) -> dict[str, Any]:
     }
 
 
-def _ticket(session: Session, ticket_id: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(f"no ticket {ticket_id}; see `avasam tickets list`")
-    return ticket
-
-
 def _open_ticket(session: Session, ticket_id: int) -> Ticket:
-    ticket = _ticket(session, ticket_id)
-    if ticket.status != "open":
-        raise NotAllowed(f"ticket {ticket_id} is closed; raise a new one with "
-                         "`avasam tickets raise ORDER`")
+    ticket = get_ticket(session, ticket_id)
+    if ticket.status != TicketStatus.OPEN:
+        raise NotAllowed(
+            f"ticket {ticket_id} is closed; raise a new one with `avasam tickets raise ORDER`"
+        )
     return ticket
 
 

@@ -36,9 +36,14 @@ class FtpUploader:
             steps.append(f"connected to {target.host}:{target.port or 21}")
             if isinstance(self.ftp, ftplib.FTP_TLS):
                 self.ftp.auth()
-                steps.append("TLS negotiated (AUTH TLS)" +
-                             (", certificate NOT verified" if target.insecure_tls else
-                              ", certificate verified"))
+                steps.append(
+                    "TLS negotiated (AUTH TLS)"
+                    + (
+                        ", certificate NOT verified"
+                        if target.insecure_tls
+                        else ", certificate verified"
+                    )
+                )
             self.ftp.login(target.username or "anonymous", target.secret or "")
             steps.append(f"logged in as {target.username}")
             if isinstance(self.ftp, ftplib.FTP_TLS):
@@ -52,11 +57,15 @@ class FtpUploader:
         except ftplib.error_temp as exc:
             raise TransferError(_reply(exc, "the server failed"), transient=True) from None
         except ssl.SSLError as exc:
-            raise TransferError(f"TLS failed: {exc.reason or exc}; for a self-signed "
-                                "certificate use --insecure-tls", transient=False) from None
+            raise TransferError(
+                f"TLS failed: {exc.reason or exc}; for a self-signed "
+                "certificate use --insecure-tls",
+                transient=False,
+            ) from None
         except (OSError, EOFError) as exc:
-            raise TransferError(f"cannot reach {target.host}:{target.port or 21}: "
-                                f"{_os_reason(exc)}", transient=True) from None
+            raise TransferError(
+                f"cannot reach {target.host}:{target.port or 21}: {_os_reason(exc)}", transient=True
+            ) from None
         return steps
 
     def check_writable(self) -> None:
@@ -73,8 +82,9 @@ class FtpUploader:
             ftp.voidcmd("TYPE I")
             size = ftp.size(temporary)
             if size != local.stat().st_size:
-                raise TransferError(f"the server has {size} bytes of {local.stat().st_size}",
-                                    transient=True)
+                raise TransferError(
+                    f"the server has {size} bytes of {local.stat().st_size}", transient=True
+                )
             ftp.rename(temporary, name)
             return int(size)
         except TransferError:
@@ -98,16 +108,19 @@ class FtpUploader:
             _store_binary(ftp, f"STOR {remote}", source)
         except ftplib.error_temp as exc:
             self._quietly_delete(remote)
-            raise TransferError(_reply(exc, f"the server refused the write of {remote}"),
-                                transient=True) from None
+            raise TransferError(
+                _reply(exc, f"the server refused the write of {remote}"), transient=True
+            ) from None
         except ftplib.error_perm as exc:
             self._quietly_delete(remote)
-            raise TransferError(_reply(exc, f"the server refused the write of {remote}"),
-                                transient=False) from None
+            raise TransferError(
+                _reply(exc, f"the server refused the write of {remote}"), transient=False
+            ) from None
         except (OSError, EOFError, ftplib.Error) as exc:
             self._quietly_delete(remote)
-            raise TransferError(f"the upload of {remote} broke off: {_os_reason(exc)}",
-                                transient=True) from None
+            raise TransferError(
+                f"the upload of {remote} broke off: {_os_reason(exc)}", transient=True
+            ) from None
 
     def _quietly_delete(self, remote: str) -> None:
         # Best effort: what matters is the final name, and that was never written.

@@ -24,8 +24,9 @@ class LocalFolder:
             probe.write_bytes(b"probe")
             probe.unlink()
         except OSError as exc:
-            raise TransferError(f"cannot write in {self.folder}: {exc.strerror}",
-                                transient=False) from None
+            raise TransferError(
+                f"cannot write in {self.folder}: {exc.strerror}", transient=False
+            ) from None
 
     def upload(self, local: Path, name: str) -> int:
         temporary = self.folder / temporary_name(name)
@@ -36,14 +37,16 @@ class LocalFolder:
                 os.fsync(out.fileno())
             size = temporary.stat().st_size
             if size != local.stat().st_size:
-                raise TransferError(f"{name}: wrote {size} bytes of {local.stat().st_size}",
-                                    transient=True)
+                raise TransferError(
+                    f"{name}: wrote {size} bytes of {local.stat().st_size}", transient=True
+                )
             os.replace(temporary, self.folder / name)
             return size
         except OSError as exc:
             temporary.unlink(missing_ok=True)
-            raise TransferError(f"cannot write {name} in {self.folder}: {exc.strerror}",
-                                transient=False) from None
+            raise TransferError(
+                f"cannot write {name} in {self.folder}: {exc.strerror}", transient=False
+            ) from None
 
     def close(self) -> None:
         pass

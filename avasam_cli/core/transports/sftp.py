@@ -66,16 +66,18 @@ class SftpUploader:
         steps = [f"connected to {host}:{port}"]
         key = self.transport.get_remote_server_key()
         self._verify(key, host, port)
-        steps.append(f"host key {key.get_name()} {fingerprint(key)} matches "
-                     f"{known_hosts_path(target)}")
+        steps.append(
+            f"host key {key.get_name()} {fingerprint(key)} matches {known_hosts_path(target)}"
+        )
         try:
             if target.secret_kind == "key_file":
                 self.transport.auth_publickey(target.username or "", _load_key(target.secret))
             else:
                 self.transport.auth_password(target.username or "", target.secret or "")
         except paramiko.AuthenticationException:
-            raise TransferError(f"{target.username}@{host} was refused: wrong password or key",
-                                transient=False) from None
+            raise TransferError(
+                f"{target.username}@{host} was refused: wrong password or key", transient=False
+            ) from None
         except (paramiko.SSHException, OSError) as exc:
             raise TransferError(f"login to {host} failed: {exc}", transient=True) from None
         steps.append(f"logged in as {target.username}")
@@ -87,11 +89,13 @@ class SftpUploader:
             self.sftp = paramiko.SFTPClient(channel)
             self.sftp.stat(target.remote_dir or ".")
         except (paramiko.SSHException, EOFError, TimeoutError) as exc:
-            raise TransferError(f"the SFTP session with {host} failed: {_reason(exc)}",
-                                transient=True) from None
+            raise TransferError(
+                f"the SFTP session with {host} failed: {_reason(exc)}", transient=True
+            ) from None
         except OSError as exc:
-            raise TransferError(f"remote directory {target.remote_dir}: {_reason(exc)}",
-                                transient=False) from None
+            raise TransferError(
+                f"remote directory {target.remote_dir}: {_reason(exc)}", transient=False
+            ) from None
         steps.append(f"directory {target.remote_dir} exists")
         return steps
 
@@ -103,8 +107,9 @@ class SftpUploader:
                 handle.write(b"probe")
             sftp.remove(path)
         except OSError as exc:
-            raise TransferError(f"cannot write in {self.target.remote_dir}: {_reason(exc)}",
-                                transient=False) from None
+            raise TransferError(
+                f"cannot write in {self.target.remote_dir}: {_reason(exc)}", transient=False
+            ) from None
 
     def upload(self, local: Path, name: str) -> int:
         sftp = self._sftp()
@@ -124,12 +129,14 @@ class SftpUploader:
             raise
         except PermissionError as exc:
             self._quietly_remove(temporary)
-            raise TransferError(f"cannot write in {self.target.remote_dir}: {_reason(exc)}",
-                                transient=False) from None
+            raise TransferError(
+                f"cannot write in {self.target.remote_dir}: {_reason(exc)}", transient=False
+            ) from None
         except (OSError, paramiko.SSHException, EOFError) as exc:
             self._quietly_remove(temporary)
-            raise TransferError(f"the upload of {name} broke off: {_reason(exc)}",
-                                transient=True) from None
+            raise TransferError(
+                f"the upload of {name} broke off: {_reason(exc)}", transient=True
+            ) from None
 
     def close(self) -> None:
         if self.sftp is not None:
@@ -146,13 +153,17 @@ class SftpUploader:
         known = keys.lookup(host_entry(host, port))
         shown = f"{key.get_name()} {fingerprint(key)}"
         if not known:
-            raise TransferError(f"the host key of {host}:{port} ({shown}) is not in {path}; "
-                                "if that fingerprint is right, run `avasam exports trust NAME`",
-                                transient=False)
+            raise TransferError(
+                f"the host key of {host}:{port} ({shown}) is not in {path}; "
+                "if that fingerprint is right, run `avasam exports trust NAME`",
+                transient=False,
+            )
         if known.get(key.get_name()) != key:
-            raise TransferError(f"the host key of {host}:{port} CHANGED (now {shown}); it does "
-                                f"not match {path}. Check with the supplier before trusting it",
-                                transient=False)
+            raise TransferError(
+                f"the host key of {host}:{port} CHANGED (now {shown}); it does "
+                f"not match {path}. Check with the supplier before trusting it",
+                transient=False,
+            )
 
     def _quietly_remove(self, path: str) -> None:
         with contextlib.suppress(Exception):  # best effort; the final name was never written
@@ -168,8 +179,7 @@ def _transport(host: str, port: int, timeout: float) -> paramiko.Transport:
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
-        raise TransferError(f"cannot reach {host}:{port}: {_reason(exc)}",
-                            transient=True) from None
+        raise TransferError(f"cannot reach {host}:{port}: {_reason(exc)}", transient=True) from None
     transport = paramiko.Transport(sock)
     try:
         transport.start_client(timeout=timeout)
