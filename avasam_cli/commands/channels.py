@@ -166,14 +166,16 @@ def pull(
 
     Example: avasam channels pull --all
     """
+    from avasam_cli.core.days import parse_since
     from avasam_cli.core.services.pull import channels_to_pull, pull_channel
 
     ws = workspace(ctx)
+    start = parse_since(since, ws.timezone, ws.now()) if since else None  # one error, once
     with job(ctx, "pull") as current:
         summaries = []
         for name in channels_to_pull(ws, names or [], all_):
             with progress(ctx, f"orders read from {name}") as shown:
-                summaries.append(pull_channel(ws, name, since, shown))
+                summaries.append(pull_channel(ws, name, start, shown))
         rows = [
             {
                 "channel": s.channel,

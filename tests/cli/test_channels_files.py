@@ -172,3 +172,15 @@ def test_a_missing_folder_is_a_clear_error(cli: Cli, drop: Path) -> None:
         f"Error: drop: drop folder {drop} does not exist; create it or fix the "
         "channel with `avasam channels add --path`\n"
     )
+
+
+def test_a_bad_since_is_one_error_before_any_channel_is_pulled(cli: Cli, drop: Path) -> None:
+    cli.ok("channels", "add", "drop2", "--type", "file", "--path", str(drop))
+    (drop / "a.csv").write_text(HEADER + row("S1"), encoding="utf-8")
+    run = cli("channels", "pull", "--all", "--since", "bogus")
+    assert run.exit_code == 1
+    assert run.stderr.splitlines() == [
+        "Error: --since 'bogus' is neither a day nor a span; write it like 2026-11-01, "
+        "yesterday, 12h, 7d, 2w or 3mo"
+    ]
+    assert (drop / "a.csv").exists()  # nothing was pulled

@@ -481,3 +481,27 @@ def test_two_runs_at_once_send_each_order_once(shop: Cli, tmp_path: Path, db_url
     sent = [row for f in files(out) for row in csv.DictReader(io.StringIO((out / f).read_text()))]
     numbers = [row["OrderNumber"] for row in sent]
     assert len(numbers) == len(set(numbers)) == 302
+
+
+def test_a_removed_export_cannot_be_run_or_completed(shop: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "gone"
+    out.mkdir()
+    shop.ok(
+        "exports",
+        "add",
+        "gone",
+        "--supplier",
+        "OAKCO",
+        "--protocol",
+        "file",
+        "--remote-dir",
+        str(out),
+    )
+    shop.ok("exports", "remove", "gone")
+    [row] = json_rows(shop.ok("exports", "list", "-f", "jsonl").stdout)
+    renamed = row["name"]
+    assert renamed.startswith("gone (removed ")
+    run = shop("exports", "run", renamed)
+    assert run.exit_code == 1
+    assert run.stderr == f"Error: no export {renamed!r}; see `avasam exports list`\n"
+    assert files(out) == []

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.channels import adapter_for
 from avasam_cli.core.csvfile import FileFormatError
-from avasam_cli.core.days import parse_since
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
 from avasam_cli.core.incoming import IncomingOrder
 from avasam_cli.core.lifecycle import CancelReason, Status, check_direct_cancel, record_event
@@ -71,7 +70,7 @@ def channels_to_pull(ws: Workspace, names: list[str], every: bool) -> list[str]:
 
 
 def pull_channel(
-    ws: Workspace, name: str, since: str | None, progress: Progress = SILENT
+    ws: Workspace, name: str, since: datetime | None, progress: Progress = SILENT
 ) -> PullSummary:
     """Pull one channel; `progress` counts the orders read (the total is never known)."""
     summary = PullSummary(name)
@@ -84,15 +83,14 @@ def pull_channel(
 
 
 def _pull(
-    ws: Workspace, name: str, since: str | None, summary: PullSummary, progress: Progress
+    ws: Workspace, name: str, since: datetime | None, summary: PullSummary, progress: Progress
 ) -> None:
     with ws.uow(read_only=True) as uow:
         channel = get_channel(uow.session, name)
         channel_id, cursor = channel.id, channel.cursor
         adapter = adapter_for(channel.type, json.loads(channel.config), ws.settings)
-    start = parse_since(since, ws.timezone, ws.now()) if since else None
     try:
-        for batch in adapter.batches(cursor, start):
+        for batch in adapter.batches(cursor, since):
             try:
                 with ws.uow() as uow:
                     ingest = Ingest(uow.session, channel_id, ws.actor, ws.now(), summary)
