@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Cli
 from tests.helpers import snapshot
+from tests.support import Cli
 
 
 def test_topup_balance_ledger(cli: Cli, db_url: str) -> None:

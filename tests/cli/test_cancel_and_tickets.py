@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
 from tests.helpers import (
     add_order,
     add_waiting_order,
@@ -16,6 +15,7 @@ from tests.helpers import (
     set_up_catalogue,
     snapshot,
 )
+from tests.support import Cli
 
 
 def order(cli: Cli, ident: str) -> dict:  # type: ignore[type-arg]

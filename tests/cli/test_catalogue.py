@@ -7,8 +7,8 @@ import io
 import json
 from pathlib import Path
 
-from tests.conftest import Cli
 from tests.helpers import PRODUCTS_CSV, set_up_catalogue, snapshot, write
+from tests.support import Cli
 
 
 def test_supplier_add_list_show(cli: Cli, db_url: str) -> None:

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.conftest import Cli
 from tests.fakes.channel_api import (
     FakeShop,
     Fault,
@@ -18,6 +17,7 @@ from tests.fakes.channel_api import (
     woocommerce_order,
 )
 from tests.helpers import json_rows, set_up_catalogue, snapshot
+from tests.support import Cli
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
 from tests.helpers import json_rows, set_up_catalogue, write
+from tests.support import Cli
 
 HEADER = "order_id,placed_at,name,address1,city,postcode,country,shipping_method,sku,title,quantity,unit_price\n"
 

@@ -12,8 +12,8 @@ import click
 import typer
 
 from avasam_cli.main import app
-from tests.conftest import Cli
 from tests.helpers import add_order, set_up_catalogue
+from tests.support import Cli
 
 
 def _job(cli: Cli, name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 import typer
 
 from avasam_cli.main import app
-from tests.conftest import Cli
+from tests.support import Cli
 
 ROOT = typer.main.get_command(app)
 

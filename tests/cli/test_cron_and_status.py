@@ -15,8 +15,8 @@ import pytest
 
 from avasam_cli.core.cron import BEGIN, END, JOBS, render
 from avasam_cli.core.schedule import parse_schedule
-from tests.conftest import REPO, Cli
 from tests.helpers import add_order, set_up_catalogue
+from tests.support import REPO, Cli
 
 AVASAM = str(Path(sys.executable).with_name("avasam"))
 

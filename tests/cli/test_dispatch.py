@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import Cli
 from tests.helpers import add_order, set_up_catalogue, snapshot, write
+from tests.support import Cli
 
 
 def status_of(cli: Cli, order: str) -> tuple[str, str, str]:

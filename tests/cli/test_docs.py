@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 DOC = REPO / "docs" / "cli.md"
 SCRIPT = REPO / "scripts" / "cli_docs.py"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
 from tests.fakes.ftp_server import PASSWORD, USER, FtpServer, serve_ftp
 from tests.fakes.sshd import SshServer, serve_sshd
 from tests.helpers import add_order, bulk_open_orders, json_rows, set_up_catalogue, snapshot
+from tests.support import Cli
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -24,7 +24,7 @@ import typer
 
 import avasam_cli
 from avasam_cli.main import app
-from tests.conftest import REPO, Cli
+from tests.support import REPO, Cli
 
 INSTALLED = os.environ.get("AVASAM_TEST_INSTALLED") == "1"
 

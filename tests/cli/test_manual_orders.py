@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
 from tests.helpers import add_order, set_up_catalogue, snapshot, write
+from tests.support import Cli
 
 
 def show(cli: Cli, order: str) -> dict:  # type: ignore[type-arg]

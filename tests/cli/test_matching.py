@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
 from tests.helpers import json_rows, set_up_catalogue, write
+from tests.support import Cli
 
 HEADER = "order_id,placed_at,name,address1,city,postcode,shipping_method,sku,quantity\n"
 T0 = "2026-11-20T09:00:00+00:00"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
 from tests.helpers import add_order, add_waiting_order, json_rows, set_up_catalogue
+from tests.support import Cli
 
 # Placed at pinned times (AVASAM_NOW). 23:30 UTC on 31 March is 00:30 BST on 1 April.
 ORDERS = [

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from avasam_cli.progress import TerminalProgress
-from tests.conftest import Cli
 from tests.helpers import set_up_catalogue, write
+from tests.support import Cli
 
 
 class FakeTerminal(io.StringIO):

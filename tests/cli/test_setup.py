@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from avasam_cli.core.db import HEAD_REVISION
-from tests.conftest import Cli
+from tests.support import Cli
 
 
 def test_init_twice_changes_nothing(cli: Cli, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from avasam_cli.core.models import LedgerEntry, OrderEvent
-from tests.conftest import Cli
 from tests.helpers import add_order, set_up_catalogue
+from tests.support import Cli
 
 
 def avasam(*args: str) -> subprocess.Popen[str]:

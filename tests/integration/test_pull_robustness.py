@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from avasam_cli.core.models import Order, OrderEvent, SourceOrder
-from tests.conftest import Cli
 from tests.fakes.channel_api import FakeShop, serve, shopify_order
 from tests.helpers import set_up_catalogue, write
+from tests.support import Cli
 
 HEADER = "order_id,placed_at,name,address1,city,postcode,shipping_method,sku,quantity\n"
 

@@ -7,8 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import Cli
 from tests.helpers import set_up_catalogue, write
+from tests.support import Cli
 
 
 def test_cron_runs_the_installed_pull(cli: Cli, db_url: str, tmp_path: Path) -> None:
