@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from avasam_cli.core.incoming import DELIVERY_FIELDS
 from avasam_cli.core.money import format_pence, format_rate
 
 CSV_COLUMNS = [
@@ -37,15 +38,7 @@ CSV_COLUMNS = [
     "Notes",
 ]
 DELIVERY = [
-    "name",
-    "address1",
-    "address2",
-    "city",
-    "county",
-    "postcode",
-    "country",
-    "phone",
-    "email",
+    *DELIVERY_FIELDS,
 ]
 
 

@@ -23,6 +23,20 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 L = TypeVar("L")
 
 
+# The delivery fields of an order, in the order people read them.
+DELIVERY_FIELDS = (
+    "name",
+    "address1",
+    "address2",
+    "city",
+    "county",
+    "postcode",
+    "country",
+    "phone",
+    "email",
+)
+
+
 @dataclass(frozen=True)
 class LinkedProduct:
     id: int

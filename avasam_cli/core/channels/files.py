@@ -21,7 +21,7 @@ from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.records import build_order
 from avasam_cli.core.csvfile import FileFormatError, Utf8Lines, csv_rows
 from avasam_cli.core.errors import InvalidInput
-from avasam_cli.core.incoming import FieldError, IncomingOrder
+from avasam_cli.core.incoming import DELIVERY_FIELDS, FieldError, IncomingOrder
 
 SUFFIXES = (".csv", ".json", ".jsonl")
 ORDER_FIELDS = (
@@ -29,15 +29,7 @@ ORDER_FIELDS = (
     "reference",
     "placed_at",
     "status",
-    "name",
-    "address1",
-    "address2",
-    "city",
-    "county",
-    "postcode",
-    "country",
-    "phone",
-    "email",
+    *DELIVERY_FIELDS,
     "shipping_method",
 )
 LINE_FIELDS = ("sku", "title", "quantity", "unit_price")

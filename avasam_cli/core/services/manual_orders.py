@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.incoming import (
+    DELIVERY_FIELDS,
     Delivery,
     IncomingLine,
     IncomingOrder,
@@ -32,15 +33,7 @@ from avasam_cli.core.workspace import Workspace
 
 _ITEM = re.compile(r"^(?P<sku>.+?)(?::(?P<qty>-?\d+))?$")
 FIELDS = (
-    "name",
-    "address1",
-    "address2",
-    "city",
-    "county",
-    "postcode",
-    "country",
-    "phone",
-    "email",
+    *DELIVERY_FIELDS,
     "items",
     "shipping_service",
     "reference",
