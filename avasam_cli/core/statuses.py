@@ -99,3 +99,18 @@ class RunOutcome(StrEnum):
     DRY_RUN = "dry_run"
     NOTHING_NEW = "nothing_new"
     BUSY = "busy"
+
+
+class SecretKind(StrEnum):
+    """Where an export's secret lives: never the secret itself."""
+
+    PASSWORD_ENV = "password_env"
+    PASSWORD_FILE = "password_file"
+    KEY_FILE = "key_file"
+
+
+class DispatchFileStatus(StrEnum):
+    """The Status column of a supplier's dispatch file."""
+
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"

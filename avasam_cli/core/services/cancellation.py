@@ -19,7 +19,7 @@ from avasam_cli.core.lifecycle import (
     record_event,
     transition,
 )
-from avasam_cli.core.models import Order
+from avasam_cli.core.models import Order, Product
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.account import post
 from avasam_cli.core.services.lookup import find_order_id, lock_order, lock_products
@@ -35,8 +35,12 @@ def cancel_locked(
     at: datetime,
     note: str | None = None,
 ) -> None:
-    """Cancel a row-locked order. The caller has checked who may cancel it."""
+    """Cancel a row-locked order. The caller has checked who may cancel it.
+
+    Locks in the writers' one order (ARCHITECTURE.md): the order (the caller), its products,
+    then the account; processing takes them in the same order, so the two never deadlock."""
     was_open = order.status == Status.OPEN
+    products = lock_products(session, order) if was_open else {}
     transition(
         session,
         order,
@@ -69,11 +73,12 @@ def cancel_locked(
             },
         )
     if was_open:
-        _release_stock(session, order, actor, at)
+        _release_stock(session, order, products, actor, at)
 
 
-def _release_stock(session: Session, order: Order, actor: str, at: datetime) -> None:
-    products = lock_products(session, order)
+def _release_stock(
+    session: Session, order: Order, products: dict[int, Product], actor: str, at: datetime
+) -> None:
     released = []
     for line in order.lines:
         if line.product_id is not None:

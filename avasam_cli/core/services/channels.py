@@ -45,12 +45,12 @@ def add_channel(
 def channel_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
     if kind not in TYPES:
         raise InvalidInput(f"channel type {kind!r} must be one of {', '.join(TYPES)}")
-    if kind == "file":
+    if kind == ChannelType.FILE:
         return {"path": _need(options, "path", "--path DIR")}
     url = _need(options, "url", "--url")
     if not url.startswith(("https://", "http://")):
         raise InvalidInput(f"--url {url!r} must start with https://")
-    if kind == "shopify":
+    if kind == ChannelType.SHOPIFY:
         if options.get("token_file"):
             check_secret_file(str(options["token_file"]), "--token-file")
             return {"url": url, "token_file": str(options["token_file"])}

@@ -27,6 +27,7 @@ from avasam_cli.core.models import Order
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.lookup import find_order_id, lock_order
+from avasam_cli.core.statuses import DispatchFileStatus
 from avasam_cli.core.workspace import Workspace
 
 COLUMNS = ["OrderNumber", "Status", "TrackingNumber", "Carrier"]
@@ -97,7 +98,7 @@ def import_dispatches(
 
 
 def _import_row(ws: Workspace, status: str, number: str, raw: dict[str, str]) -> str:
-    if status not in ("SHIPPED", "CANCELLED"):
+    if status not in tuple(DispatchFileStatus):
         raise InvalidInput(f"column Status: {raw['Status']!r} must be SHIPPED or CANCELLED")
     if not number:
         raise InvalidInput("column OrderNumber: is empty")
@@ -107,7 +108,7 @@ def _import_row(ws: Workspace, status: str, number: str, raw: dict[str, str]) ->
         if order_id is None:
             raise NotFound(f"column OrderNumber: no order {number!r}")
         order = lock_order(session, order_id)
-        if status == "SHIPPED":
+        if status == DispatchFileStatus.SHIPPED:
             if not raw["TrackingNumber"]:
                 raise InvalidInput("column TrackingNumber: is empty for a SHIPPED order")
             outcome = dispatch_locked(

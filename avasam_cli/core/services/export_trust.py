@@ -8,6 +8,7 @@ from typing import Any
 from avasam_cli.core.errors import InvalidInput, RemoteError
 from avasam_cli.core.services.exports import target_of
 from avasam_cli.core.services.lookup import get_export
+from avasam_cli.core.statuses import ExportProtocol
 from avasam_cli.core.transports import Target, TransferError
 from avasam_cli.core.workspace import Workspace
 
@@ -15,7 +16,7 @@ from avasam_cli.core.workspace import Workspace
 def _target(ws: Workspace, name: str) -> Target:
     with ws.uow(read_only=True) as uow:
         export = get_export(uow.session, name)
-        if export.protocol != "sftp":
+        if export.protocol != ExportProtocol.SFTP:
             raise InvalidInput(f"export {name} uses {export.protocol}; only SFTP has host keys")
         return target_of(export)
 

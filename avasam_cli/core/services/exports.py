@@ -20,7 +20,7 @@ from avasam_cli.core.models import ExportTarget
 from avasam_cli.core.schedule import parse_schedule
 from avasam_cli.core.secrets import check_env_name, check_secret_file, read_secret
 from avasam_cli.core.services.lookup import NAME, get_export, get_supplier
-from avasam_cli.core.statuses import ExportProtocol, FileFormat
+from avasam_cli.core.statuses import ExportProtocol, FileFormat, SecretKind
 from avasam_cli.core.transports import Target
 from avasam_cli.core.workspace import Workspace
 
@@ -110,11 +110,11 @@ def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
 def target_of(export: ExportTarget) -> Target:
     """Connection settings with the secret read now, from its variable or file."""
     secret = None
-    if export.secret_kind == "password_env":
+    if export.secret_kind == SecretKind.PASSWORD_ENV:
         secret = read_secret(export.secret_ref, None, f"export {export.name} password")
-    elif export.secret_kind == "password_file":
+    elif export.secret_kind == SecretKind.PASSWORD_FILE:
         secret = read_secret(None, export.secret_ref, f"export {export.name} password")
-    elif export.secret_kind == "key_file":
+    elif export.secret_kind == SecretKind.KEY_FILE:
         check_secret_file(export.secret_ref or "", f"export {export.name} key file")
         secret = export.secret_ref
     return Target(
@@ -157,7 +157,7 @@ def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
         next_run = parse_schedule(export.schedule).next_after(ws.now(), ws.timezone)
     where = (
         export.remote_dir
-        if export.protocol == "file"
+        if export.protocol == ExportProtocol.FILE
         else f"{export.protocol}://{export.username}@{export.host}:{export.port}"
         f"/{export.remote_dir.lstrip('/')}"
     )
@@ -181,10 +181,10 @@ def _auth_text(export: ExportTarget) -> str | None:
     if export.secret_kind is None:
         return None
     label = {
-        "password_env": "password from environment variable",
-        "password_file": "password from file",
-        "key_file": "key file",
-    }[export.secret_kind]
+        SecretKind.PASSWORD_ENV: "password from environment variable",
+        SecretKind.PASSWORD_FILE: "password from file",
+        SecretKind.KEY_FILE: "key file",
+    }[SecretKind(export.secret_kind)]
     return f"{label} {export.secret_ref}"
 
 
@@ -225,9 +225,9 @@ def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
     given = [
         (k, v)
         for k, v in (
-            ("password_env", s.password_env),
-            ("password_file", s.password_file),
-            ("key_file", s.key_file),
+            (SecretKind.PASSWORD_ENV, s.password_env),
+            (SecretKind.PASSWORD_FILE, s.password_file),
+            (SecretKind.KEY_FILE, s.key_file),
         )
         if v is not None
     ]
@@ -236,16 +236,16 @@ def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
     if not given:
         return
     kind, ref = given[0]
-    if kind == "password_env":
+    if kind == SecretKind.PASSWORD_ENV:
         check_env_name(ref, "--password-env", "password")
     else:
         ref = os.path.abspath(os.path.expanduser(ref))
         check_secret_file(ref, f"--{kind.replace('_', '-')}")
-    export.secret_kind, export.secret_ref = kind, ref
+    export.secret_kind, export.secret_ref = kind.value, ref
 
 
 def _check_complete(export: ExportTarget) -> None:
-    if export.protocol == "file":
+    if export.protocol == ExportProtocol.FILE:
         if not export.remote_dir or export.remote_dir == ".":
             raise InvalidInput("a file export needs --remote-dir, the folder to write into")
         export.host = export.username = export.port = None
@@ -258,7 +258,7 @@ def _check_complete(export: ExportTarget) -> None:
         raise InvalidInput(
             "an export needs --password-env VAR, --password-file PATH or --key-file PATH"
         )
-    if export.secret_kind == "key_file" and export.protocol != "sftp":
+    if export.secret_kind == SecretKind.KEY_FILE and export.protocol != ExportProtocol.SFTP:
         raise InvalidInput("--key-file works with sftp only")
     export.port = export.port or DEFAULT_PORTS[export.protocol]
 

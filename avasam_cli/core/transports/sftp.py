@@ -12,6 +12,7 @@ from pathlib import Path
 
 import paramiko
 
+from avasam_cli.core.statuses import SecretKind
 from avasam_cli.core.transports import Target, TransferError, join, temporary_name
 from avasam_cli.core.transports import reason as _reason
 
@@ -70,7 +71,7 @@ class SftpUploader:
             f"host key {key.get_name()} {fingerprint(key)} matches {known_hosts_path(target)}"
         )
         try:
-            if target.secret_kind == "key_file":
+            if target.secret_kind == SecretKind.KEY_FILE:
                 self.transport.auth_publickey(target.username or "", _load_key(target.secret))
             else:
                 self.transport.auth_password(target.username or "", target.secret or "")
