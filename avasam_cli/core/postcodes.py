@@ -8,6 +8,7 @@ outward code, never on a plain string prefix: `B1` must not exclude `BT1`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from avasam_cli.core.errors import InvalidInput
@@ -23,9 +24,19 @@ class Outward:
     sub_district: str
 
 
+# What people and shops put between or after the parts of a postcode: spaces, dashes, dots.
+_SEPARATORS = re.compile(r"[\s\-_.,;:/]+")
+
+
+def _compact(text: str) -> str:
+    """'ＢＴ1-1aa.' -> 'BT11AA': full-width and other compatibility forms folded (NFKC),
+    upper-cased, separators dropped, so a variant spelling parses as what it means."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).upper())
+
+
 def normalise_postcode(text: str) -> str:
     """'sw1a1aa' -> 'SW1A 1AA'. Raises InvalidInput for anything that is not a UK postcode."""
-    compact = re.sub(r"\s+", "", text.upper())
+    compact = _compact(text)
     match = _POSTCODE.match(compact)
     if not match and compact != "GIR0AA":
         raise InvalidInput(f"postcode {text!r} is not a valid UK postcode; write it like SW1A 1AA")
@@ -48,7 +59,8 @@ def delivery_postcode(text: str, country: str, *, strict: bool) -> str:
 
 
 def outward_of(postcode: str) -> Outward | None:
-    match = _POSTCODE.match(re.sub(r"\s+", "", postcode.upper()))
+    """The parsed outward code, or None when the text is not a UK postcode."""
+    match = _POSTCODE.match(_compact(postcode))
     if not match:
         return None
     return Outward(match.group(1), int(match.group(2)), match.group(3))
@@ -109,7 +121,9 @@ def format_exclusions(rules: list[ExclusionRule]) -> str:
 
 
 def is_excluded(postcode: str, rules_text: str) -> bool:
+    """Whether a parseable postcode falls in the rules. One that does not parse is never
+    "not excluded": the caller holds it as an invalid address instead."""
     outward = outward_of(postcode)
     if outward is None:
-        return False
+        raise InvalidInput(f"postcode {postcode!r} is not a UK postcode")
     return any(rule.excludes(outward) for rule in parse_exclusions(rules_text))

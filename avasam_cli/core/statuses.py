@@ -33,6 +33,8 @@ class HoldReason(StrEnum):
     EXCLUDED_POSTCODE = "excluded_postcode"
     OUT_OF_STOCK = "out_of_stock"
     SHIPPING_UNMAPPED = "shipping_unmapped"
+    # A GB postcode that does not parse: the supplier's exclusions cannot be checked.
+    INVALID_ADDRESS = "invalid_address"
 
 
 class CancelReason(StrEnum):

@@ -69,3 +69,27 @@ def test_exclusions_are_normalised() -> None:
 def test_bad_exclusion_rules_are_refused(bad: str) -> None:
     with pytest.raises(InvalidInput):
         parse_exclusions(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HS1-2AB", "HS1 2AB"),
+        ("HS1 2AB.", "HS1 2AB"),
+        ("ＢＴ1 1AA", "BT1 1AA"),  # full-width letters and digits
+        ("bt1\u00a01aa", "BT1 1AA"),  # a no-break space
+        ("ze1.0aa", "ZE1 0AA"),
+    ],
+)
+def test_variant_spellings_are_the_postcode_they_mean(raw: str, expected: str) -> None:
+    assert normalise_postcode(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["HS1-2AB", "HS1 2AB.", "ＢＴ1 1AA", "ｈｓ１ ２ａｂ"])
+def test_variant_spellings_cannot_slip_past_an_exclusion(raw: str) -> None:
+    assert is_excluded(raw, "HS,BT")
+
+
+def test_an_unparseable_postcode_is_never_taken_as_allowed() -> None:
+    with pytest.raises(InvalidInput, match="not a UK postcode"):
+        is_excluded("HS1 2AB 9", "HS")

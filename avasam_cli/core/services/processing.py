@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.lifecycle import HoldReason, Payment, Status, record_event, transition
 from avasam_cli.core.models import Order, Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, vat_on
-from avasam_cli.core.postcodes import is_excluded
+from avasam_cli.core.postcodes import is_excluded, outward_of
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.account import InsufficientBalance, post
 from avasam_cli.core.services.lookup import lock_order, lock_products, order_number
@@ -119,8 +119,11 @@ def hold_reason(
 ) -> HoldReason | None:
     if order.country != "GB" and not supplier.international:
         return HoldReason.OUTSIDE_UK
-    if order.country == "GB" and is_excluded(order.postcode, supplier.excluded_postcodes):
-        return HoldReason.EXCLUDED_POSTCODE
+    if order.country == "GB":
+        if outward_of(order.postcode) is None:  # never let through what cannot be checked
+            return HoldReason.INVALID_ADDRESS
+        if is_excluded(order.postcode, supplier.excluded_postcodes):
+            return HoldReason.EXCLUDED_POSTCODE
     if service is None:
         return HoldReason.SHIPPING_UNMAPPED
     needed: dict[int, int] = {}
