@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -27,25 +28,36 @@ class CliState:
     log_file: str | None = None
     _workspace: Workspace | None = field(default=None, repr=False)
 
-    def workspace(self, ctx: Any, *, check_schema: bool = True) -> Workspace:
+    def workspace(self, ctx: Any, *, check_schema: bool = True, create: bool = False) -> Workspace:
         # ctx: the root click context (Typer vendors click, and its class is private).
         if self._workspace is None:
             from avasam_cli.core.config import Settings
             from avasam_cli.core.workspace import Workspace
 
             self._workspace = Workspace(
-                Settings.resolve(self.db, log_file=self.log_file), check_schema=check_schema
+                Settings.resolve(self.db, log_file=self.log_file),
+                check_schema=check_schema,
+                create=create,
             )
             ctx.call_on_close(self._workspace.close)
         return self._workspace
 
+    def state_dir(self) -> Path:
+        """Where the error log goes: the settings' state directory (XDG_STATE_HOME).
+        Raises what `Settings.resolve` raises when the settings themselves are bad."""
+        if self._workspace is not None:
+            return self._workspace.settings.state_dir
+        from avasam_cli.core.config import Settings
 
-def workspace(ctx: typer.Context, *, check_schema: bool = True) -> Workspace:
+        return Settings.resolve(self.db).state_dir
+
+
+def workspace(ctx: typer.Context, *, check_schema: bool = True, create: bool = False) -> Workspace:
     state = ctx.find_object(CliState)
     if state is None:  # a sub-app invoked on its own (tests)
         state = CliState(db=None)
         ctx.obj = state
-    return state.workspace(ctx.find_root(), check_schema=check_schema)
+    return state.workspace(ctx.find_root(), check_schema=check_schema, create=create)
 
 
 def say(message: str) -> None:

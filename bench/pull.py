@@ -92,7 +92,7 @@ def set_up(workdir: Path, env: dict[str, str]) -> None:
 
 def floor(db: Path, drop: Path) -> float:
     """The same rows as plain executemany INSERTs into an empty schema, in one transaction."""
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(f"sqlite:///{db}", create=True)
     upgrade(engine)
     engine.dispose()
     started = time.perf_counter()

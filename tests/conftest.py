@@ -76,7 +76,7 @@ def empty_pg_url(postgres_server: PostgresServer) -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}", create=True)
     upgrade(engine)
     engine.dispose()  # the last connection to close checkpoints the WAL into the file
     assert not path.with_name("template.db-wal").exists()

@@ -24,7 +24,7 @@ def init(ctx: typer.Context) -> None:
     from avasam_cli.core import migrate
     from avasam_cli.core.db import redact_url
 
-    ws = workspace(ctx, check_schema=False)
+    ws = workspace(ctx, check_schema=False, create=True)
     before = migrate.current_revision(ws.engine)
     migrate.upgrade(ws.engine, "head")
     after = migrate.current_revision(ws.engine)
@@ -59,7 +59,7 @@ def upgrade(
     """
     from avasam_cli.core import migrate
 
-    ws = workspace(ctx, check_schema=False)
+    ws = workspace(ctx, check_schema=False, create=True)
     migrate.upgrade(ws.engine, revision)
     say(f"Database at revision {migrate.current_revision(ws.engine) or 'empty'}.")
 

@@ -7,6 +7,7 @@ PostgreSQL: writes lock the rows they change (`SELECT ... FOR UPDATE`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,6 +24,9 @@ from avasam_cli.core.errors import AvasamError, InvalidInput, SchemaOutdated
 HEAD_REVISION = "0006"
 
 READ_ONLY = "avasam_read_only"
+NOT_INITIALISED = (
+    f"the database is not initialised (this avasam needs {HEAD_REVISION}); run `avasam init`"
+)
 
 
 def redact_url(url: str) -> str:
@@ -32,7 +36,10 @@ def redact_url(url: str) -> str:
     return mask_url(url)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create: bool = False) -> Engine:
+    """An engine for the workspace at `url`. A SQLite file that is not there is created only
+    with `create` (avasam init): any other command says to run init rather than leave an
+    empty database behind."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -40,7 +47,7 @@ def make_engine(url: str) -> Engine:
             "the database URL is not valid; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return _sqlite_engine(url, parsed.database, create=create)
     if parsed.get_backend_name() == "postgresql":
         return _postgres_engine(parsed)
     raise InvalidInput(
@@ -69,9 +76,9 @@ def _postgres_engine(parsed: URL) -> Engine:
     return create_engine(parsed, pool_pre_ping=False, connect_args={"connect_timeout": 10})
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
+def _sqlite_engine(url: str, database: str | None, *, create: bool) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(Path(database), create=create)
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -96,9 +103,24 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     return engine
 
 
+def _sqlite_file(path: Path, *, create: bool) -> None:
+    """Customer data is owner-only: the folder 0700 and the file 0600 when avasam creates
+    them (SQLite gives its -wal and -shm files the database file's permissions)."""
+    if path.exists():
+        return
+    if not create:
+        raise SchemaOutdated(NOT_INITIALISED)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise InvalidInput(f"cannot create the database {path}: {exc.strerror}") from None
+
+
 def schema_revision(engine: Engine) -> str | None:
     try:
-        with engine.connect() as conn:
+        # Read-only (a plain BEGIN): a writer holding the database never blocks the check.
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (OperationalError, ProgrammingError) as exc:
         if "alembic_version" in str(exc) or "no such table" in str(exc):
@@ -114,10 +136,17 @@ def ensure_current_schema(engine: Engine) -> None:
             f"cannot open the database {redact_url(str(engine.url))}: "
             f"{first_line(exc)}; check the URL and that the server is running"
         ) from None
-    if revision != HEAD_REVISION:
-        state = "is not initialised" if revision is None else f"is at revision {revision}"
+    if revision is None:
+        raise SchemaOutdated(NOT_INITIALISED)
+    if revision.isdigit() and int(revision) > int(HEAD_REVISION):
         raise SchemaOutdated(
-            f"the database {state} (this avasam needs {HEAD_REVISION}); run `avasam init`"
+            f"the database is at revision {revision}, newer than this avasam knows "
+            f"({HEAD_REVISION}): it was written by a newer avasam; upgrade avasam"
+        )
+    if revision != HEAD_REVISION:
+        raise SchemaOutdated(
+            f"the database is at revision {revision} (this avasam needs {HEAD_REVISION}); "
+            "run `avasam init`"
         )
 
 

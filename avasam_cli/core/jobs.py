@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import socket
 import zlib
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ def run_job(ws: Workspace, name: str) -> Iterator[Job]:
     exception's message (its first line) is recorded as the run's error. How a front end
     ends a run that failed (an exit code, say) is its own business: it sets `job.failed`.
     """
+    ws.engine  # noqa: B018  (open and check the database first: a lock beside a database
+    # that is not there would create its folder)
     with _lock(ws, name):
         job = Job(name)
         run_id = _record_start(ws, name, ws.now())
@@ -92,8 +95,16 @@ def _lock(ws: Workspace, name: str) -> Iterator[None]:
     url = make_url(ws.settings.database_url)
     if url.get_backend_name() == "sqlite":
         path = Path(f"{url.database}.{name}.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
+        try:  # owner-only, like the database beside it
+            handle = open(  # noqa: SIM115  (closed by the `with handle` below)
+                os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600), "a"
+            )
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot take the job lock {path} ({exc.strerror}); the database's folder must "
+                "be writable by this user"
+            ) from None
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

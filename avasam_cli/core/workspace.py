@@ -13,15 +13,18 @@ from avasam_cli.core.db import UnitOfWork, ensure_current_schema, make_engine
 
 
 class Workspace:
-    def __init__(self, settings: Settings, *, check_schema: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, check_schema: bool = True, create: bool = False
+    ) -> None:
         self.settings = settings
         self._check_schema = check_schema
+        self._create = create  # only `avasam init` (and `db upgrade`) create a database
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            engine = make_engine(self.settings.database_url)
+            engine = make_engine(self.settings.database_url, create=self._create)
             if self._check_schema:
                 try:
                     ensure_current_schema(engine)

@@ -27,7 +27,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_upgrade_from_empty_creates_every_table(empty_url: str) -> None:
-    engine = make_engine(empty_url)
+    engine = make_engine(empty_url, create=True)
     upgrade(engine)
     assert current_revision(engine) == HEAD_REVISION
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
@@ -35,7 +35,7 @@ def test_upgrade_from_empty_creates_every_table(empty_url: str) -> None:
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_url: str) -> None:
-    engine = make_engine(empty_url)
+    engine = make_engine(empty_url, create=True)
     upgrade(engine)
     downgrade(engine, "base")
     assert current_revision(engine) is None
@@ -46,7 +46,7 @@ def test_downgrade_to_base_and_upgrade_again(empty_url: str) -> None:
 
 
 def test_models_match_migrations(empty_url: str) -> None:
-    engine = make_engine(empty_url)
+    engine = make_engine(empty_url, create=True)
     upgrade(engine)
     with engine.begin() as conn:
         command.check(alembic_config(conn))  # raises when autogenerate finds drift
@@ -54,7 +54,7 @@ def test_models_match_migrations(empty_url: str) -> None:
 
 
 def test_each_step_downgrades_and_upgrades(empty_url: str) -> None:
-    engine = make_engine(empty_url)
+    engine = make_engine(empty_url, create=True)
     revisions = [s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
     for revision in reversed(revisions):
         upgrade(engine, revision)
