@@ -321,8 +321,15 @@ def _database_url(url: str) -> str:
 
 
 def _mask_unparsed(url: str) -> str:
-    # Not a URL, but it may still hold `user:password@`: hide what sits before the @.
-    return re.sub(r"^[^@]*@", f"{MASK}@", url)
+    # Not a URL, but it may still hold `user:password@` (hide what sits before the @) or a
+    # secret-looking query parameter (`?password=...`: hide its value).
+    shown = re.sub(r"^[^@]*@", f"{MASK}@", url)
+    return re.sub(
+        r"([?&][^=&]*(?:pass|secret|token|key)[^=&]*=)[^&]*",
+        rf"\1{MASK}",
+        shown,
+        flags=re.IGNORECASE,
+    )
 
 
 def _actor(explicit: str | None) -> str:

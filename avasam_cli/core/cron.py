@@ -57,10 +57,17 @@ def render(avasam: str, database_url: str | None, log_file: str | None) -> str:
     lines = [BEGIN]
     for job in JOBS:
         lines.append(f"# {job.comment}")
+        # The audit trail says which job acted (DESIGN: "the job name under cron").
+        actor = f"AVASAM_ACTOR={job_actor(job)}"
         command = f"{shlex.quote(avasam)} --cron {job.command}"
-        lines.append(f"{job.schedule} {prefix + ' ' if prefix else ''}{command}")
+        lines.append(f"{job.schedule} {prefix + ' ' if prefix else ''}{actor} {command}")
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def job_actor(job: CronJob) -> str:
+    """'channels pull --all' -> 'cron/channels-pull'."""
+    return "cron/" + "-".join(word for word in job.command.split() if not word.startswith("-"))
 
 
 def without_block(crontab: str) -> str:

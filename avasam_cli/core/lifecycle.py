@@ -192,11 +192,15 @@ def _dump(details: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in details.items() if v is not None}, ensure_ascii=False)
 
 
-def close_ticket(ticket: Ticket, at: datetime) -> None:
-    """A ticket moves one way, open -> closed; a closed one is never reopened (raise a new
-    one), so the audit trail of the order tells one story."""
+def check_ticket_open(ticket: Ticket) -> None:
+    """A ticket moves one way, open -> closed; a closed one is never reopened or added to
+    (raise a new one), so the order's audit trail tells one story."""
     if ticket.status != TicketStatus.OPEN:
         raise NotAllowed(
             f"ticket {ticket.id} is closed; raise a new one with `avasam tickets raise ORDER`"
         )
+
+
+def close_ticket(ticket: Ticket, at: datetime) -> None:
+    check_ticket_open(ticket)
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, at

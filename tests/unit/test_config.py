@@ -239,3 +239,10 @@ def test_a_query_string_password_is_masked() -> None:
     assert mask_url("postgresql://u@h/db?password=s3cret&sslmode=require") == (
         "postgresql://u@h/db?password=***&sslmode=require"
     )
+
+
+def test_a_query_string_password_in_an_unparseable_url_is_masked() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        resolve(AVASAM_DATABASE_URL="postgresql://h:abc/db?password=sekrit&x=1")
+    assert "sekrit" not in str(caught.value)
+    assert "password=***" in str(caught.value)

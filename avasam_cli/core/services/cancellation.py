@@ -23,6 +23,7 @@ from avasam_cli.core.models import Order, Product
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.account import post
 from avasam_cli.core.services.lookup import find_order_id, lock_order, lock_products
+from avasam_cli.core.statuses import SELLER_CANCEL_REASONS
 from avasam_cli.core.workspace import Workspace
 
 
@@ -89,14 +90,7 @@ def _release_stock(
     )
 
 
-SELLER_REASONS = (
-    CancelReason.CUSTOMER_CHANGED_MIND,
-    CancelReason.OUT_OF_STOCK,
-    CancelReason.ADDRESS_PROBLEM,
-    CancelReason.DUPLICATE_ORDER,
-    CancelReason.PRICE_ERROR,
-    CancelReason.OTHER,
-)
+SELLER_REASONS = tuple(CancelReason(r) for r in SELLER_CANCEL_REASONS)
 
 
 @dataclass

@@ -137,7 +137,7 @@ def names_starting(ws: Workspace, kind: str, prefix: str, limit: int = 50) -> li
     query = select(column).where(column.like(escape_like(prefix) + "%", escape="\\"))
     if kind == "channel":
         query = query.where(Channel.removed_at.is_(None))
-    if kind == "export":
-        query = query.where(~ExportTarget.name.contains(" "))  # not the removed ones
     with ws.uow(read_only=True) as uow:
-        return [name for name in uow.session.scalars(query.order_by(column).limit(limit)) if name]
+        names = uow.session.scalars(query.order_by(column).limit(limit))
+        # a removed export's name never matches NAME: the rule get_export applies
+        return [n for n in names if n and (kind != "export" or NAME.match(n))]

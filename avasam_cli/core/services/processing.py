@@ -65,7 +65,10 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
     with ws.uow() as uow:
         session, now = uow.session, ws.now()
         order = lock_order(session, order_id)
-        if order.status not in (Status.QUEUE, Status.HELD) or order.payment_status != "unpaid":
+        if (
+            order.status not in (Status.QUEUE, Status.HELD)
+            or order.payment_status != Payment.UNPAID
+        ):
             return None
         supplier = session.get_one(Supplier, order.supplier_id)
         if order.shipping_service is None and order.channel_shipping_method:

@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import InvalidInput, NotAllowed
-from avasam_cli.core.lifecycle import Shipping, Status, close_ticket, display_id, record_event
+from avasam_cli.core.lifecycle import (
+    Shipping,
+    Status,
+    check_ticket_open,
+    close_ticket,
+    display_id,
+    record_event,
+)
 from avasam_cli.core.models import Order, Ticket, TicketMessage
 from avasam_cli.core.services.cancellation import cancel_locked, seller_reason
 from avasam_cli.core.services.lookup import find_order_id, get_ticket, lock_order
@@ -30,7 +37,7 @@ def raise_ticket(ws: Workspace, ident: str, message: str, kind: str) -> dict[str
     with ws.uow() as uow:
         session, now = uow.session, ws.now()
         order = lock_order(session, find_order_id(session, ident))
-        ticket = Ticket(order_id=order.id, kind=kind, status="open", created_at=now)
+        ticket = Ticket(order_id=order.id, kind=kind, status=TicketStatus.OPEN, created_at=now)
         session.add(ticket)
         session.flush()
         session.add(TicketMessage(ticket_id=ticket.id, at=now, actor=ws.actor, text=text))
@@ -135,10 +142,7 @@ def ticket_row(ticket: Ticket, order: Order) -> dict[str, Any]:
 
 def _open_ticket(session: Session, ticket_id: int) -> Ticket:
     ticket = get_ticket(session, ticket_id)
-    if ticket.status != TicketStatus.OPEN:
-        raise NotAllowed(
-            f"ticket {ticket_id} is closed; raise a new one with `avasam tickets raise ORDER`"
-        )
+    check_ticket_open(ticket)
     return ticket
 
 

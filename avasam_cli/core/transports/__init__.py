@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from avasam_cli.core.errors import InvalidInput
+from avasam_cli.core.statuses import ExportProtocol
+
 
 class TransferError(Exception):
     """An upload step failed. `transient` failures are worth retrying."""
@@ -68,16 +71,20 @@ def uploader_for(target: Target, *, timeout: float) -> Uploader:
     """The uploader of the target's protocol. `timeout`: seconds a connection or a reply may
     take (AVASAM_EXPORT_TIMEOUT), so a stalled server fails the run instead of hanging it."""
     uploader: Uploader
-    if target.protocol == "file":
+    if target.protocol == ExportProtocol.FILE:
         from avasam_cli.core.transports.local import LocalFolder
 
         uploader = LocalFolder(target)
-    elif target.protocol in ("ftp", "ftps"):
+    elif target.protocol in (ExportProtocol.FTP, ExportProtocol.FTPS):
         from avasam_cli.core.transports.ftp import FtpUploader
 
         uploader = FtpUploader(target, timeout=timeout)
-    else:
+    elif target.protocol == ExportProtocol.SFTP:
         from avasam_cli.core.transports.sftp import SftpUploader
 
         uploader = SftpUploader(target, timeout=timeout)
+    else:
+        raise InvalidInput(
+            f"unknown protocol {target.protocol!r}; use one of {', '.join(ExportProtocol)}"
+        )
     return uploader

@@ -9,6 +9,7 @@ import ssl
 from pathlib import Path
 from typing import BinaryIO
 
+from avasam_cli.core.statuses import ExportProtocol
 from avasam_cli.core.transports import Target, TransferError, reason, temporary_name
 
 
@@ -22,7 +23,7 @@ class FtpUploader:
 
     def connect(self) -> list[str]:
         target, steps = self.target, []
-        tls = target.protocol == "ftps"
+        tls = target.protocol == ExportProtocol.FTPS
         try:
             if tls:
                 context = ssl.create_default_context()
