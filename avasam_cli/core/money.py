@@ -6,14 +6,20 @@ import re
 
 from avasam_cli.core.errors import InvalidInput
 
-_AMOUNT = re.compile(r"^\s*£?\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$")
-_RATE = re.compile(r"^\s*(\d{1,3})(?:\.(\d{1,2}))?\s*%?\s*$")
+# ASCII digits only: `\d` would take other scripts' digits (١٠) and `int()` underscores (1_000).
+_AMOUNT = re.compile(r"^\s*£?\s*([0-9]{1,9})(?:\.([0-9]{1,2}))?\s*$")
+_RATE = re.compile(r"^\s*([0-9]{1,3})(?:\.([0-9]{1,2}))?\s*%?\s*$")
+_LARGE = re.compile(r"^\s*£?\s*[0-9]{10,}(?:\.[0-9]*)?\s*$")
 
 
 def parse_pence(text: str, what: str = "amount") -> int:
     """'12.5' -> 1250. Refuses negatives, more than two decimals and anything non-numeric."""
     match = _AMOUNT.match(str(text))
     if not match:
+        if str(text).strip().startswith("-"):
+            raise InvalidInput(f"{what} {text!r} cannot be negative")
+        if _LARGE.match(str(text)):
+            raise InvalidInput(f"{what} {text!r} is too large (at most 999999999.99)")
         raise InvalidInput(f"{what} {text!r} is not a price; write pounds and pence like 12.34")
     pounds, pence = match.group(1), (match.group(2) or "0").ljust(2, "0")
     return int(pounds) * 100 + int(pence)

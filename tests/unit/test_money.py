@@ -11,7 +11,9 @@ def test_parse_pence(text: str, pence: int) -> None:
     assert parse_pence(text) == pence
 
 
-@pytest.mark.parametrize("text", ["abc", "-1", "1.234", "", "1,000", "nan"])
+@pytest.mark.parametrize(
+    "text", ["abc", "-1", "1.234", "", "1,000", "nan", "1_000", "١٠", "１０", "1e3", "inf"]
+)
 def test_parse_pence_refuses(text: str) -> None:
     with pytest.raises(InvalidInput):
         parse_pence(text)
@@ -34,3 +36,12 @@ def test_formatting() -> None:
     assert format_rate(2000) == "20"
     with pytest.raises(InvalidInput):
         parse_vat_rate("101")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("-5", "cannot be negative"), ("10000000000", "is too large"), ("1_0", "is not a price")],
+)
+def test_refusals_say_why(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_pence(text)
