@@ -21,7 +21,7 @@ from avasam_cli.core.services.processing import process_pending
 from avasam_cli.core.services.product_import import import_products
 from avasam_cli.core.services.pull import pull_channel
 from avasam_cli.core.workspace import Workspace
-from tests.helpers import PRODUCTS_CSV, write
+from tests.helpers import PRODUCTS_CSV, execute, write
 
 PINE_CSV = """ProductId,SKU,Title,StockQuantity,PriceExclVAT,RRPExclVAT,VAT%Rate
 PINE-1,PINE-BED-01,Pine bed,3,80.00,,20
@@ -179,3 +179,19 @@ def test_pulling_the_same_orders_again_adds_nothing(ws: Workspace, tmp_path: Pat
     assert second.new == 0 and second.seen == 3
     with ws.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Order)) == 3
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite stores the absurd row
+def test_one_broken_order_never_stops_the_queue(ws: Workspace, db_url: str) -> None:
+    add_manual_order(ws, manual("BROKEN", item="OAK-CHAIR-02:1"))  # type: ignore[arg-type]
+    add_manual_order(ws, manual("FINE", item="OAK-CHAIR-02:1"))  # type: ignore[arg-type]
+    execute(db_url, "UPDATE order_lines SET quantity = 100000000000000000 WHERE order_id = 1")
+    execute(db_url, "UPDATE products SET stock = 9223372036854775807 WHERE sku = 'OAK-CHAIR-02'")
+    account.topup(ws, "100", None)
+    outcomes = {o.reference: o for o in process_pending(ws)}
+    assert outcomes["BROKEN"].detail.startswith("processing failed (OverflowError")
+    assert (outcomes["FINE"].status, outcomes["FINE"].payment_status) == ("open", "paid")
+    [broken] = orders_by_reference(ws, "BROKEN")
+    assert (broken.status, broken.payment_status) == ("queue", "unpaid")
+    assert broken.payment_error.startswith("processing failed (OverflowError")
+    assert balance_pence(ws) == 10000 - 4859 == ledger_total(ws)

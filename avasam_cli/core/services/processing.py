@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from avasam_cli.core.db import first_line
 from avasam_cli.core.lifecycle import HoldReason, Payment, Status, record_event, transition
 from avasam_cli.core.models import Order, Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, vat_on
@@ -54,7 +55,10 @@ def process_pending(ws: Workspace, progress: Progress = SILENT) -> Iterator[Outc
     order_ids = pending_order_ids(ws)
     progress.start(len(order_ids))
     for order_id in order_ids:
-        outcome = process_order(ws, order_id)
+        try:
+            outcome = process_order(ws, order_id)
+        except Exception as exc:  # one broken order must never stop the rest of the queue
+            outcome = _mark_failed(ws, order_id, exc)
         progress.advance()
         if outcome is not None:
             yield outcome
@@ -112,6 +116,25 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
         _pass_to_supplier(session, order, products, entry.balance_after_pence, ws.actor, now)
         uow.commit()
         return _outcome(order, "paid and passed to the supplier")
+
+
+def _mark_failed(ws: Workspace, order_id: int, exc: Exception) -> Outcome:
+    """Record on the order why it could not be processed (its own transaction was rolled
+    back): `status` counts it, and the next run tries it again."""
+    reason = f"processing failed ({type(exc).__name__}: {first_line(exc)})"[:300]
+    with ws.uow() as uow:
+        order = lock_order(uow.session, order_id)
+        order.payment_error = reason
+        record_event(
+            uow.session,
+            order,
+            "processing_failed",
+            actor=ws.actor,
+            at=ws.now(),
+            details={"error": reason},
+        )
+        uow.commit()
+        return _outcome(order, reason)
 
 
 def hold_reason(
