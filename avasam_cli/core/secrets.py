@@ -13,13 +13,35 @@ from avasam_cli.core.errors import InvalidInput
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+# Prefixes of real credentials: Shopify access tokens, WooCommerce consumer keys/secrets.
+_TOKEN_PREFIXES = ("shpat_", "shpca_", "shppa_", "shpss_", "ck_", "cs_")
+
+
 def check_env_name(name: str, flag: str, secret: str) -> None:
-    """Refuse a value that is not a variable name: most likely the secret itself."""
+    """Refuse a value that is not a variable name, or one that looks like the secret itself
+    (avasam stores what is given here, so a secret must never be accepted)."""
     if not _ENV_NAME.match(name):
         raise InvalidInput(
             f"{flag}: {name!r} is not an environment variable name; pass the "
             f"variable's name, not the {secret}"
         )
+    if _looks_like_a_secret(name):
+        raise InvalidInput(
+            f"{flag}: that looks like the {secret} itself, not the name of a variable; "
+            f"put it in a variable (export SHOP_TOKEN=...) and pass {flag} SHOP_TOKEN"
+        )
+
+
+def _looks_like_a_secret(name: str) -> bool:
+    if name.lower().startswith(_TOKEN_PREFIXES):
+        return True
+    # A variable name is a word or words; a secret is long and mixes cases and digits. An
+    # unset, non-upper-case name (Summer2026) is more likely a password than a variable.
+    mixed = any(c.islower() for c in name) and any(c.isupper() for c in name)
+    digits = any(c.isdigit() for c in name)
+    if len(name) >= 20 and mixed and digits and "_" not in name:
+        return True
+    return not name.isupper() and env_secret(name) is None
 
 
 def read_secret(env: str | None, path: str | None, what: str) -> str:
@@ -44,7 +66,11 @@ def _from_file(path: Path, what: str) -> str:
         raise InvalidInput(f"{what}: cannot read {path}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InvalidInput(f"{what}: {path} can be read by others; run `chmod 600 {path}`")
-    value = path.read_text(encoding="utf-8").strip()
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InvalidInput(f"{what}: cannot read {path} ({reason})") from None
     if not value:
         raise InvalidInput(f"{what}: {path} is empty")
     return value
