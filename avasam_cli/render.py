@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
@@ -159,7 +160,24 @@ def _cell(value: Any, tz: tzinfo) -> str:
         return ", ".join(f"{k}={_cell(v, tz)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(_cell(v, tz) for v in value)
-    return str(value)
+    return _printable(str(value))
+
+
+def _printable(text: str) -> str:
+    """A customer's name can hold ESC sequences: shown escaped, never sent to the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+# A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula (OWASP
+# "CSV injection"); a quote in front makes it text. Plain numbers, negatives included, stay.
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+
+
+def csv_safe(text: str) -> str:
+    return "'" + text if _FORMULA.match(text) and not _NUMBER.match(text) else text
 
 
 def _csv_cell(value: Any, tz: tzinfo) -> str:
@@ -169,7 +187,7 @@ def _csv_cell(value: Any, tz: tzinfo) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return local_time(value, tz).isoformat(timespec="seconds")
-    return str(value)
+    return csv_safe(str(value))
 
 
 def _jsonable(value: Any, tz: tzinfo) -> Any:

@@ -283,3 +283,97 @@ def test_channel_admin(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop)
         "manual"
     ]
     add_shopify(cli, shopify)  # the name is free again
+
+
+def test_a_poison_api_order_is_reported_and_the_rest_of_its_page_goes_in(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    deep: object = []
+    for _ in range(40):
+        deep = [deep]
+    shopify.orders[1] = shopify_order(2, qty=10**23)
+    shopify.orders[2] = {**shopify_order(3), "created_at": "9999-12-31T23:00-05:00"}
+    shopify.orders[3] = shopify_order(4, name="Ann \x00 Lee")
+    shopify.orders.append({**shopify_order(6), "note_attributes": deep})
+    shopify.orders.append({**shopify_order(7), "name": "#1007\x1b[31m"})
+    shopify.orders[-1]["line_items"][0]["price"] = "NaN"
+    set_up_catalogue(cli, tmp_path)
+    add_shopify(cli, shopify)
+    run = cli("channels", "pull", "shop", "-f", "jsonl")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == [
+        "Error: shop: Shopify order '#1002': quantity '100000000000000000000000' is more than 10,000",
+        "Error: shop: Shopify order '#1003': placed_at '9999-12-31T23:00-05:00' must be within "
+        "the years 2000 to 2100",
+        "Error: shop: Shopify order '#1004': name holds a NUL character",
+        "Error: shop: Shopify order '#1006': the order is nested deeper than 32 levels",
+        "Error: shop: Shopify order '#1007\\x1b[31m': unit_price 'NaN' is not a plain decimal number",
+    ]
+    row = pulled(run.stdout)["shop"]
+    assert (row["new"], row["result"]) == (2, "ok")
+    listed = json_rows(cli.ok("orders", "list", "--all", "-f", "jsonl").stdout)
+    assert sorted(r["channel_reference"] for r in listed) == ["#1001", "#1005"]
+    # The cursor moved on: only the newest order, which `updated_at_min` always sends again,
+    # is read (and reported) again.
+    again = cli("channels", "pull", "shop", "-f", "jsonl")
+    assert again.stderr.splitlines() == run.stderr.splitlines()[-1:]
+    assert pulled(again.stdout)["shop"]["new"] == 0
+
+
+def test_pull_all_goes_on_past_a_poison_file_a_poison_order_and_a_broken_channel(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    shopify.orders[0] = shopify_order(1, qty=0)
+    add_shopify(cli, shopify, "b-shop")
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "bad.jsonl").write_text('{"order_id": "X", "x": ' + "[" * 200_000 + "\n")
+    cli.ok("channels", "add", "a-drop", "--type", "file", "--path", str(folder))
+    cli.ok("channels", "add", "c-gone", "--type", "file", "--path", str(tmp_path / "gone"))
+    cli.ok("channels", "add", "d-drop", "--type", "file", "--path", str(folder))
+    run = cli("channels", "pull", "--all", "-f", "jsonl")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    errors = run.stderr.splitlines()
+    assert errors[0].startswith("Error: a-drop: bad.jsonl rejected: line 1: ")
+    assert errors[1] == "Error: b-shop: Shopify order '#1001': quantity 0 must be 1 or more"
+    assert errors[2].startswith("Error: c-gone: drop folder ")
+    assert len(errors) == 3
+    rows = pulled(run.stdout)
+    assert [rows[name]["result"] for name in ("a-drop", "b-shop", "c-gone", "d-drop")] == [
+        "ok",
+        "ok",
+        "failed",
+        "ok",
+    ]
+    assert rows["b-shop"]["new"] == 4
+    assert (folder / "rejected" / "bad.jsonl.error").exists()
+
+
+def test_the_built_in_manual_channel_can_be_neither_removed_nor_disabled(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    for args, what in (
+        (("remove", "manual", "--force"), "removed"),
+        (("remove", "manual"), "removed"),
+        (("disable", "manual"), "disabled"),
+    ):
+        run = cli("channels", *args)
+        assert (run.exit_code, run.stderr) == (
+            1,
+            "Error: the built-in channel manual (orders keyed in by hand with "
+            f"`avasam orders add`) cannot be {what}\n",
+        )
+    cli.ok("channels", "enable", "manual")  # already is: harmless
+    shown = json.loads(cli.ok("channels", "show", "manual", "-f", "json").stdout)
+    assert (shown["name"], shown["enabled"]) == ("manual", True)
+    cli.ok(
+        "orders", "add", "--name", "A", "--address1", "1 St", "--city", "Bath",
+        "--postcode", "BA1 1AA", "--item", "OAK-CHAIR-02", "--shipping-service", "standard",
+        "--reference", "BY-HAND",
+    )  # fmt: skip
+    order = json.loads(cli.ok("orders", "show", "BY-HAND", "-f", "json").stdout)
+    assert order["status"] == "open"

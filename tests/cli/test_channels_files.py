@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,175 @@ def test_a_bad_since_is_one_error_before_any_channel_is_pulled(cli: Cli, drop: P
         "yesterday, 12h, 7d, 2w or 3mo"
     ]
     assert (drop / "a.csv").exists()  # nothing was pulled
+
+
+def _order(**changes: object) -> dict:  # type: ignore[type-arg]
+    order = {
+        "order_id": "P1",
+        "placed_at": "2026-11-28T09:00:00Z",
+        "name": "Ann Lee",
+        "address1": "1 High St",
+        "city": "London",
+        "postcode": "SW1A 1AA",
+        "shipping_method": "Standard",
+        "lines": [{"sku": "OAK-CHAIR-02", "quantity": 1, "unit_price": "9.99"}],
+    }
+    return {**order, **changes}
+
+
+def _line(**changes: object) -> list[dict]:  # type: ignore[type-arg]
+    return [{"sku": "OAK-CHAIR-02", "quantity": 1, "unit_price": "9.99", **changes}]
+
+
+DEEP = 200_000
+POISON = {
+    # CSV
+    "nan.csv": (
+        HEADER + row("N1").replace(",9.99\n", ",NaN\n"),
+        "line 2: unit_price 'NaN' is not a plain decimal number",
+    ),
+    "qty23.csv": (
+        HEADER + row("Q1", qty=12345678901234567890123),
+        "line 2: quantity '12345678901234567890123' is more than 10,000",
+    ),
+    "qty-underscore.csv": (
+        HEADER + row("Q2").replace(",1,9.99", ",1_000,9.99"),
+        "line 2: quantity '1_000' is not a whole number",
+    ),
+    "qty-big.csv": (HEADER + row("Q3", qty=10_001), "line 2: quantity '10001' is more than 10,000"),
+    "decimals.csv": (
+        HEADER + row("D1").replace(",9.99\n", ",9.999\n"),
+        "line 2: unit_price '9.999' has more than 2 decimals",
+    ),
+    "nul.csv": (HEADER + row("Z1", name="Ann\x00Lee"), "line 2: name holds a NUL character"),
+    "long-name.csv": (
+        HEADER + row("L1", name="A" * 201),
+        "line 2: name is longer than 200 characters",
+    ),
+    "long-sku.csv": (HEADER + row("L2", sku="S" * 65), "line 2: sku is longer than 64 characters"),
+    "long-id.csv": (HEADER + row("I" * 129), "line 2: order_id is longer than 128 characters"),
+    # JSON and JSON Lines
+    "inf.json": (
+        '[{"order_id": "F1", "placed_at": "2026-11-28T09:00:00Z", "name": "A", "address1": "x",'
+        ' "city": "y", "postcode": "M1 1AE", "lines": [{"sku": "OAK-CHAIR-02", "unit_price": 1e999999999}]}]',
+        "line 1: unit_price 'inf' is not a plain decimal number",
+    ),
+    "future.jsonl": (
+        json.dumps(_order(placed_at="9999-12-31T23:00-05:00")) + "\n",
+        "line 1: placed_at '9999-12-31T23:00-05:00' must be within the years 2000 to 2100",
+    ),
+    "past.jsonl": (
+        json.dumps(_order(placed_at="1899-01-01T00:00:00Z")) + "\n",
+        "line 1: placed_at '1899-01-01T00:00:00Z' must be within the years 2000 to 2100",
+    ),
+    "surrogate.jsonl": (
+        json.dumps(_order(name="Ann \ud800")) + "\n",
+        "line 1: name holds a lone surrogate (not valid Unicode)",
+    ),
+    "price-huge.jsonl": (
+        json.dumps(_order(lines=_line(unit_price="10000000.01"))) + "\n",
+        "line 1: unit_price '10000000.01' is more than 10,000,000",
+    ),
+    "object-name.jsonl": (
+        json.dumps(_order(name={"first": "Ann"})) + "\n",
+        "line 1: name must be text, not dict",
+    ),
+    "digits.jsonl": (
+        '{"order_id": "G1", "lines": [{"sku": "X", "quantity": ' + "9" * 5000 + "}]}\n",
+        "line 1: the order holds a number too long to be read",
+    ),
+    "depth33.jsonl": (
+        json.dumps(_order(extra=json.loads("[" * 32 + "]" * 32))) + "\n",
+        "line 1: the order is nested deeper than 32 levels",
+    ),
+    "deep.jsonl": (
+        '{"order_id": "H1", "x": ' + "[" * DEEP + "]" * DEEP + "}\n",
+        "line 1: the order is nested deeper than 32 levels",
+    ),
+    "deep.json": (
+        "[" + "[" * DEEP + "]" * DEEP + "]",
+        "line 1: the order is nested deeper than 32 levels",
+    ),
+}
+
+
+def test_a_poison_record_rejects_its_file_and_never_stops_the_others(cli: Cli, drop: Path) -> None:
+    write(drop / "good.csv", HEADER + row("G1"))
+    for name, (content, _) in POISON.items():
+        (drop / name).write_text(content, encoding="utf-8", errors="surrogatepass")
+    run = cli("channels", "pull", "drop", "-f", "jsonl")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    assert sorted(run.stderr.splitlines()) == sorted(
+        f"Error: drop: {name} rejected: {message}" for name, (_, message) in POISON.items()
+    )
+    assert json_rows(run.stdout)[0]["new"] == 1
+    assert sorted(p.name for p in (drop / "processed").iterdir()) == ["good.csv"]
+    for name, (_, message) in POISON.items():
+        assert (drop / "rejected" / f"{name}.error").read_text() == f"{name}: {message}\n"
+    assert cli.ok("orders", "list", "--all", "--count").stdout == "1\n"
+    # The next pull has nothing left to choke on.
+    assert pull(cli)["result"] == "ok"
+
+
+def test_links_and_odd_files_in_the_drop_folder_are_never_followed(
+    cli: Cli, drop: Path, tmp_path: Path
+) -> None:
+    secret = write(tmp_path / "secret.csv", HEADER + row("S1", name="Secret Person"))
+    victim = write(tmp_path / "victim.txt", "precious\n")
+    (drop / "outside.csv").symlink_to(secret)
+    (drop / "dangling.json").symlink_to(tmp_path / "nowhere.json")
+    (drop / "dir.csv").mkdir()
+    os.mkfifo(drop / "pipe.jsonl")
+    (drop / "rejected").mkdir()
+    (drop / "rejected" / "bad.csv.error").symlink_to(victim)
+    (drop / "rejected" / "bad.csv").symlink_to(victim)
+    write(drop / "bad.csv", HEADER + row("B1", qty=0))
+    write(drop / "evil\x1b[2J\n.csv", HEADER + row("E1", qty=0))
+    write(drop / "good.csv", HEADER + row("G1"))
+    run = cli("channels", "pull", "drop", "-f", "jsonl")
+    assert run.exit_code == 1
+    assert sorted(run.stderr.splitlines()) == [
+        "Error: drop: bad.csv rejected: line 2: quantity 0 must be 1 or more",
+        "Error: drop: dangling.json is a symbolic link; left in place, not read",
+        "Error: drop: dir.csv is not a regular file; left in place, not read",
+        "Error: drop: evil\\x1b[2J\\n.csv rejected: line 2: quantity 0 must be 1 or more",
+        "Error: drop: outside.csv is a symbolic link; left in place, not read",
+        "Error: drop: pipe.jsonl is not a regular file; left in place, not read",
+    ]
+    assert "\x1b" not in run.stderr
+    assert json_rows(run.stdout)[0]["new"] == 1  # only good.csv; the link's target unread
+    assert victim.read_text() == "precious\n" and secret.read_text().count("Secret") == 1
+    for name in ("outside.csv", "dangling.json"):
+        assert (drop / name).is_symlink()  # left in place
+    rejected = drop / "rejected"
+    errors = sorted(p.name for p in rejected.iterdir() if p.name.endswith(".error"))
+    assert len(errors) == 3 and "bad.csv.error" in errors  # the planted link, untouched
+    assert (rejected / "bad.csv.error").is_symlink() and (rejected / "bad.csv").is_symlink()
+    [stamped] = [n for n in errors if n.startswith("bad-")]
+    assert (rejected / stamped).read_text() == "bad.csv: line 2: quantity 0 must be 1 or more\n"
+    assert not (rejected / stamped).is_symlink()
+    assert (rejected / "evil\x1b[2J\n.csv.error").read_text() == (
+        "evil\\x1b[2J\\n.csv: line 2: quantity 0 must be 1 or more\n"
+    )
+    assert cli.ok("orders", "list", "--all", "--count").stdout == "1\n"
+
+
+@pytest.mark.parametrize("subfolder", ["processed", "rejected"])
+def test_a_linked_processed_or_rejected_folder_is_refused(
+    cli: Cli, drop: Path, tmp_path: Path, subfolder: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (drop / subfolder).symlink_to(elsewhere, target_is_directory=True)
+    write(drop / "good.csv", HEADER + row("G1"))
+    write(drop / "bad.csv", HEADER + row("B1", qty=0))
+    run = cli("channels", "pull", "drop")
+    assert run.exit_code == 1
+    assert run.stderr == (
+        f"Error: drop: {drop / subfolder} is a symbolic link or not a folder; avasam never "
+        "moves files through a link: replace it with a real folder (or remove it)\n"
+    )
+    assert list(elsewhere.iterdir()) == []
+    assert (drop / "good.csv").exists() and (drop / "bad.csv").exists()
+    assert cli.ok("orders", "list", "--all", "--count").stdout == "0\n"

@@ -180,7 +180,12 @@ def test_note_and_file_input(cli: Cli, db_url: str, tmp_path: Path) -> None:
         (["--item", "NOPE:1"], "Error: unknown SKU 'NOPE'; see `avasam products list --search`"),
         (
             ["--item", "OAK-CHAIR-02:0"],
-            "Error: item 'OAK-CHAIR-02:0': the quantity must be 1 or more",
+            "Error: item 'OAK-CHAIR-02:0': quantity 0 must be 1 or more",
+        ),
+        (
+            ["--item", "OAK-CHAIR-02:99999999999999999999"],
+            "Error: item 'OAK-CHAIR-02:99999999999999999999': quantity "
+            "'99999999999999999999' is more than 10,000",
         ),
         (
             ["--postcode", "12345"],

@@ -3,25 +3,40 @@
 Each file is one batch (one transaction). Read files move to processed/; a file that
 cannot be read moves to rejected/ with NAME.error beside it naming the line and problem.
 Files are streamed, so memory does not grow with their size. Write a file under a name
-starting with '.' (or another extension) and rename it when complete.
+starting with '.' (or another extension) and rename it when complete. Links and other
+non-regular files are never read or followed (see `folder.py`): each is reported and left.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
+from avasam_cli.core.channels.folder import (
+    NotRegular,
+    check_subfolders,
+    escaped,
+    move_into,
+    open_regular,
+    refusal,
+)
 from avasam_cli.core.channels.records import build_order
 from avasam_cli.core.csvfile import FileFormatError, Utf8Lines, csv_rows
 from avasam_cli.core.errors import InvalidInput
-from avasam_cli.core.incoming import DELIVERY_FIELDS, FieldError, IncomingOrder
+from avasam_cli.core.incoming import (
+    DELIVERY_FIELDS,
+    MAX_DEPTH,
+    FieldError,
+    IncomingOrder,
+    check_depth,
+)
 
 SUFFIXES = (".csv", ".json", ".jsonl")
 ORDER_FIELDS = (
@@ -48,17 +63,36 @@ class FileDrop:
                 f"drop folder {self.folder} does not exist; create it or fix "
                 "the channel with `avasam channels add --path`"
             )
-        for path in sorted(self.folder.iterdir()):
-            if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."):
-                yield Batch(
-                    label=path.name,
-                    chunks=_chunks(self._orders(path)),
-                    after_commit=partial(_move, path, self.folder / "processed"),
-                    rejected=partial(_reject, path, self.folder / "rejected"),
-                )
+        check_subfolders(self.folder)
+        try:
+            names = sorted(entry.name for entry in os.scandir(self.folder))
+        except OSError as exc:
+            raise InvalidInput(
+                f"drop folder {self.folder} cannot be read: {exc.strerror}"
+            ) from None
+        for name in names:
+            path = self.folder / name
+            if path.suffix.lower() not in SUFFIXES or name.startswith("."):
+                continue
+            why = refusal(path)
+            if why:
+                self.problems.append(f"{escaped(name)} {why}; left in place, not read")
+                continue
+            yield Batch(
+                label=escaped(name),
+                chunks=_chunks(self._orders(path)),
+                after_commit=partial(move_into, path, "processed"),
+                rejected=partial(_reject, path),
+            )
 
     def _orders(self, path: Path) -> Iterator[IncomingOrder]:
-        with path.open("rb") as raw:
+        try:
+            raw = open_regular(path)  # never through a link
+        except NotRegular as exc:
+            raise FileFormatError(None, f"{exc}; it was not read") from None
+        except OSError as exc:
+            raise FileFormatError(None, f"cannot be read: {exc.strerror}") from None
+        with raw:
             handle = Utf8Lines(raw)
             suffix = path.suffix.lower()
             records = (
@@ -113,6 +147,8 @@ def _jsonl_records(handle: Utf8Lines) -> Iterator[Record]:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise FileFormatError(number, exc.msg) from None
+            except (ValueError, RecursionError) as exc:
+                raise FileFormatError(number, _undecodable(exc)) from None
             yield _record(number, value)
 
 
@@ -121,9 +157,21 @@ def _json_records(handle: Utf8Lines) -> Iterator[Record]:
         yield _record(line, value)
 
 
+def _undecodable(exc: Exception) -> str:
+    """Why json could not decode a value it would otherwise accept (too deep, a number
+    with too many digits)."""
+    if isinstance(exc, RecursionError):
+        return f"the order is nested deeper than {MAX_DEPTH} levels"
+    return "the order holds a number too long to be read"
+
+
 def _record(line: int, value: Any) -> Record:
     if not isinstance(value, dict):
         raise FileFormatError(line, "each order must be a JSON object")
+    try:
+        check_depth(value, "the order")
+    except FieldError as exc:
+        raise FileFormatError(line, str(exc)) from None
     lines = value.get("lines")
     if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
         raise FileFormatError(line, "lines must be a list of objects")
@@ -192,6 +240,8 @@ class _JsonArray:
                         line, "the file ends in the middle of an order (truncated?)"
                     ) from None
                 raise FileFormatError(line, exc.msg) from None
+            except (ValueError, RecursionError) as exc:
+                raise FileFormatError(self.line, _undecodable(exc)) from None
             self._advance(end - self.pos)
             return value
 
@@ -199,15 +249,5 @@ class _JsonArray:
         return self.buffer.count("\n", 0, self.pos)
 
 
-def _move(path: Path, folder: Path) -> None:
-    folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    if target.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        target = folder / f"{path.stem}-{stamp}{path.suffix}"
-    shutil.move(str(path), target)
-
-
-def _reject(path: Path, folder: Path, exc: Exception) -> None:
-    _move(path, folder)
-    (folder / f"{path.name}.error").write_text(f"{path.name}: {exc}\n", encoding="utf-8")
+def _reject(path: Path, exc: Exception) -> None:
+    move_into(path, "rejected", error=f"{escaped(path.name)}: {exc}\n")

@@ -86,6 +86,8 @@ def _json(raw: bytes, url: str) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise RemoteError(f"{_where(url)} sent a body that is not JSON") from None
+    except (ValueError, RecursionError):  # nested too deep, or a number too long
+        raise RemoteError(f"{_where(url)} sent JSON too deep or too long to read") from None
 
 
 def _retry_after(headers: Message, default: float) -> float:

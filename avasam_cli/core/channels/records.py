@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +10,13 @@ from avasam_cli.core.incoming import (
     FieldError,
     IncomingLine,
     IncomingOrder,
+    check_depth,
     field_text,
     read_delivery,
+    read_pence,
+    read_quantity,
+    read_time,
+    shown,
 )
 
 CANCELLED = {"cancelled", "canceled"}
@@ -28,7 +31,7 @@ def build_order(fields: dict[str, Any], lines: list[dict[str, Any]], tz: ZoneInf
     return IncomingOrder(
         external_id=external_id,
         reference=field_text(fields, "reference") or external_id,
-        placed_at=parse_time(field_text(fields, "placed_at", required=True), tz),
+        placed_at=read_time(field_text(fields, "placed_at", required=True), "placed_at", tz),
         cancelled=field_text(fields, "status").lower() in CANCELLED,
         delivery=delivery,
         channel_shipping_method=field_text(fields, "shipping_method") or None,
@@ -51,47 +54,19 @@ def read_api_orders(
     orders = []
     for item in items:
         try:
+            check_depth(item, "the order")
             orders.append(build_order(*fields(item), tz))
         except (FieldError, AttributeError, TypeError) as exc:
-            ident = item.get(label) or item.get("id") if isinstance(item, dict) else "?"
-            problems.append(f"{channel} order {ident}: {exc}")
+            ident = (item.get(label) or item.get("id")) if isinstance(item, dict) else None
+            name = shown(ident) if ident is not None else "?"
+            problems.append(f"{channel} order {name}: {exc}")
     return orders
 
 
 def build_line(fields: dict[str, Any]) -> IncomingLine:
-    sku = field_text(fields, "sku", required=True)
-    quantity = fields.get("quantity")
-    if quantity is None or str(quantity).strip() == "":
-        quantity = 1  # an absent or empty quantity means one
-    try:
-        qty = int(str(quantity).strip())
-    except ValueError:
-        raise FieldError(f"quantity {quantity!r} is not a whole number") from None
-    if qty < 1:
-        raise FieldError(f"quantity {qty} must be 1 or more")
     return IncomingLine(
-        channel_sku=sku,
-        quantity=qty,
+        channel_sku=field_text(fields, "sku", required=True),
+        quantity=read_quantity(fields.get("quantity")),
         title=field_text(fields, "title") or None,
-        channel_unit_price_pence=pence(fields.get("unit_price")),
+        channel_unit_price_pence=read_pence(fields.get("unit_price"), "unit_price", minimum=0),
     )
-
-
-def parse_time(value: str, tz: ZoneInfo) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise FieldError(f"placed_at {value!r} is not an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-
-
-def pence(value: Any) -> int | None:
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise FieldError(f"price {value!r} is not a number") from None
-    if amount < 0 or not amount.is_finite():
-        raise FieldError(f"price {value!r} must be 0 or more")
-    return int((amount * 100).to_integral_value())

@@ -44,7 +44,10 @@ class Shopify:
             orders = read_api_orders(
                 raw, shopify_fields, self.tz, self.problems, channel="Shopify", label="name"
             )
-            newest = max((str(item.get("updated_at") or "") for item in raw), default="")
+            newest = max(
+                (str(item.get("updated_at") or "") for item in raw if isinstance(item, dict)),
+                default="",
+            )
             cursor = newest or cursor
             yield Batch(label=f"page {page}", chunks=iter([orders]), cursor=cursor)
             url = _next_link(reply.headers.get("Link"))

@@ -97,7 +97,10 @@ def show_channel(ws: Workspace, name: str) -> dict[str, Any]:
 
 def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
     with ws.uow() as uow:
-        get_channel(uow.session, name).enabled = enabled
+        channel = get_channel(uow.session, name)
+        if not enabled:
+            _not_built_in(channel, "disabled")
+        channel.enabled = enabled
         uow.commit()
 
 
@@ -106,6 +109,7 @@ def remove_channel(ws: Workspace, name: str, *, force: bool) -> int:
     with ws.uow() as uow:
         session = uow.session
         channel = get_channel(session, name)
+        _not_built_in(channel, "removed")
         orders = (
             session.scalar(
                 select(func.count()).select_from(Order).where(Order.channel_id == channel.id)
@@ -160,6 +164,15 @@ def channel_row(channel: Channel) -> dict[str, Any]:
         "source": where,
         "secrets_from": secrets or None,
     }
+
+
+def _not_built_in(channel: Channel, what: str) -> None:
+    """`orders add` files every order keyed in by hand under the built-in manual channel."""
+    if channel.name == MANUAL_CHANNEL or channel.type == MANUAL_CHANNEL:
+        raise NotAllowed(
+            f"the built-in channel {MANUAL_CHANNEL} (orders keyed in by hand with "
+            f"`avasam orders add`) cannot be {what}"
+        )
 
 
 def _need(options: dict[str, str | None], key: str, flag: str) -> str:

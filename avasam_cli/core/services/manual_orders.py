@@ -16,12 +16,14 @@ from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.incoming import (
     DELIVERY_FIELDS,
     Delivery,
+    FieldError,
     IncomingLine,
     IncomingOrder,
     LinkedProduct,
     MissingField,
     field_text,
     read_delivery,
+    read_quantity,
 )
 from avasam_cli.core.models import Channel, Product, ShippingService, SourceOrder, Supplier
 from avasam_cli.core.services.catalogue import SERVICES
@@ -55,9 +57,10 @@ def parse_item(text: str) -> tuple[str, int]:
     match = _ITEM.match(text.strip())
     if not match or not match.group("sku").strip():
         raise InvalidInput(f"item {text!r} must be SKU or SKU:QTY")
-    qty = int(match.group("qty") or 1)
-    if qty < 1:
-        raise InvalidInput(f"item {text!r}: the quantity must be 1 or more")
+    try:  # the one quantity rule (1..10,000), as for channel orders
+        qty = read_quantity(match.group("qty"))
+    except FieldError as exc:
+        raise InvalidInput(f"item {text!r}: {exc}") from None
     return match.group("sku").strip(), qty
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.channels import adapter_for
@@ -32,6 +32,8 @@ from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
 
 EDITABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE)
+# What storing a value the checks did not catch can raise: a file holding one is rejected.
+UNSTORABLE = (DataError, ValueError, OverflowError, RecursionError, UnicodeError)
 
 
 @dataclass
@@ -79,6 +81,11 @@ def pull_channel(
         _pull(ws, name, since, summary, progress)
     except AvasamError as exc:
         summary.error = str(exc)
+    except Exception as exc:  # one channel's failure never stops the others
+        # Only the type: the message of a database error holds SQL parameters (addresses).
+        summary.error = (
+            f"unexpected failure ({type(exc).__name__}); the batch being read was not saved"
+        )
     return summary
 
 
@@ -112,6 +119,15 @@ def _pull(
                     f"channel {name} is being pulled by another process; "
                     "nothing was lost, pull again when it has finished"
                 ) from None
+            except UNSTORABLE as exc:
+                # A value the checks in core/incoming.py missed and the database refused.
+                # Only the type: the message of a database error holds SQL parameters.
+                problem = f"holds a value that cannot be stored ({type(exc).__name__})"
+                if batch.rejected is None:
+                    raise AvasamError(f"{batch.label} {problem}; nothing of it was saved") from None
+                batch.rejected(FileFormatError(None, problem))
+                summary.problems.append(f"{batch.label} rejected: the file {problem}")
+                continue
             batch.after_commit()
     finally:
         summary.problems += adapter.problems
