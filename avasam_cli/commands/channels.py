@@ -49,6 +49,13 @@ def add(
         str | None,
         typer.Option(help="woocommerce: NAME of the variable holding the consumer secret."),
     ] = None,
+    allow_loopback_http: Annotated[
+        bool,
+        typer.Option(
+            "--allow-loopback-http",
+            help="Accept a plain http:// URL to this machine (127.0.0.1), for testing.",
+        ),
+    ] = False,
 ) -> None:
     """Add a sales channel. Secrets are named, never given: avasam stores only the names.
 
@@ -69,6 +76,7 @@ def add(
             "token_file": token_file,
             "key_env": key_env,
             "secret_env": secret_env,
+            "allow_loopback_http": "yes" if allow_loopback_http else None,
         },
     )
     say(

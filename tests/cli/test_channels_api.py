@@ -39,7 +39,16 @@ def woo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShop]:
 
 def add_shopify(cli: Cli, shop: FakeShop, name: str = "shop") -> None:
     cli.ok(
-        "channels", "add", name, "--type", "shopify", "--url", shop.url, "--token-env", "SHOP_TOKEN"
+        "channels",
+        "add",
+        name,
+        "--type",
+        "shopify",
+        "--url",
+        shop.url,
+        "--allow-loopback-http",
+        "--token-env",
+        "SHOP_TOKEN",
     )
     cli.ok("channels", "map-shipping", name, "Standard", "standard")
 
@@ -153,6 +162,7 @@ def test_a_failing_channel_is_one_error_and_the_others_still_pull(
         "woocommerce",
         "--url",
         woo.url,
+        "--allow-loopback-http",
         "--key-env",
         "WOO_KEY",
         "--secret-env",
@@ -180,6 +190,7 @@ def test_woocommerce_pull(cli: Cli, db_url: str, tmp_path: Path, woo: FakeShop) 
         "woocommerce",
         "--url",
         woo.url,
+        "--allow-loopback-http",
         "--key-env",
         "WOO_KEY",
         "--secret-env",
@@ -212,6 +223,7 @@ def test_secrets_are_named_never_stored(
         "shopify",
         "--url",
         shopify.url,
+        "--allow-loopback-http",
         "--token-env",
         "shpat_secret token",
     )
@@ -239,6 +251,7 @@ def test_a_token_file_must_be_private(
         "shopify",
         "--url",
         shopify.url,
+        "--allow-loopback-http",
         "--token-file",
         str(token),
     )
@@ -256,6 +269,7 @@ def test_a_token_file_must_be_private(
         "shopify",
         "--url",
         shopify.url,
+        "--allow-loopback-http",
         "--token-file",
         str(token),
     )

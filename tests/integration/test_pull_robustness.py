@@ -90,6 +90,7 @@ def test_an_api_pull_killed_between_pages_resumes_from_its_cursor(
             "shopify",
             "--url",
             shop.url,
+            "--allow-loopback-http",
             "--token-env",
             "SHOP_TOKEN",
         )

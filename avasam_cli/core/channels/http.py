@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from email.message import Message
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
-from avasam_cli.core.errors import RemoteError
+from avasam_cli.core.errors import InvalidInput, RemoteError
 from avasam_cli.core.retry import retry
 
 ATTEMPTS = 4
@@ -30,6 +31,66 @@ class Response:
     status: int
     headers: Message
     body: Any
+
+
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def is_loopback(host: str | None) -> bool:
+    return bool(host) and (host in LOOPBACK_HOSTS or str(host).startswith("127."))
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """scheme, host, port: where credentials may be sent."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def check_channel_url(url: str, *, allow_loopback_http: bool = False) -> str:
+    """A shop's address: https (plain http only to this machine, when asked for), no
+    credentials and no query string (secrets travel in headers, never in the URL)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port that is not a number fails only when read)
+    except ValueError:
+        raise InvalidInput(f"--url {url!r} is not a web address") from None
+    if parts.username or parts.password:
+        raise InvalidInput(
+            "--url must not hold a user name or password; give the secret "
+            "with --token-env/--key-env/--secret-env"
+        )
+    if parts.query or parts.fragment:
+        raise InvalidInput(
+            "--url must not have a query string (?...) or a fragment (#...); "
+            "give the shop's address only"
+        )
+    if not parts.hostname:
+        raise InvalidInput(f"--url {url!r} has no host")
+    http_ok = allow_loopback_http and parts.scheme == "http" and is_loopback(parts.hostname)
+    if parts.scheme != "https" and not http_ok:
+        raise InvalidInput(
+            f"--url {url!r} must start with https:// (plain http only to "
+            "127.0.0.1 with --allow-loopback-http, for testing)"
+        )
+    return url
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only within the origin asked for: the request's headers carry the
+    channel's credentials, and urllib would send them to any host a reply names."""
+
+    def redirect_request(  # type: ignore[no-untyped-def]
+        self, req, fp, code, msg, headers, newurl
+    ):
+        if origin(newurl) != origin(req.full_url):
+            raise RemoteError(
+                f"{_where(req.full_url)} redirected to another host ({_where(newurl)}); "
+                "not followed, so the channel's credentials stay with the shop"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects)
 
 
 class JsonHttp:
@@ -63,7 +124,7 @@ class JsonHttp:
         request = urllib.request.Request(
             url, headers={"Accept": "application/json", "User-Agent": "avasam", **headers}
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+        with _OPENER.open(request, timeout=self.timeout) as reply:
             return reply.status, reply.headers, reply.read()
 
 

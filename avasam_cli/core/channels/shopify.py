@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
-from avasam_cli.core.channels.http import JsonHttp
+from avasam_cli.core.channels.http import JsonHttp, origin
 from avasam_cli.core.channels.records import read_api_orders
 from avasam_cli.core.errors import RemoteError
 from avasam_cli.core.incoming import FieldError
@@ -51,6 +51,11 @@ class Shopify:
             cursor = newest or cursor
             yield Batch(label=f"page {page}", chunks=iter([orders]), cursor=cursor)
             url = _next_link(reply.headers.get("Link"))
+            if url is not None and origin(url) != origin(self.base):
+                raise RemoteError(
+                    "the shop's next-page link points to another host; not followed, so the "
+                    "access token stays with the shop"
+                )
 
 
 def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from avasam_cli.core.channels.http import check_channel_url
 from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed
 from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
 from avasam_cli.core.secrets import check_env_name, check_secret_file
@@ -47,9 +48,10 @@ def channel_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
         raise InvalidInput(f"channel type {kind!r} must be one of {', '.join(TYPES)}")
     if kind == ChannelType.FILE:
         return {"path": _need(options, "path", "--path DIR")}
-    url = _need(options, "url", "--url")
-    if not url.startswith(("https://", "http://")):
-        raise InvalidInput(f"--url {url!r} must start with https://")
+    url = check_channel_url(
+        _need(options, "url", "--url"),
+        allow_loopback_http=bool(options.get("allow_loopback_http")),
+    )
     if kind == ChannelType.SHOPIFY:
         if options.get("token_file"):
             check_secret_file(str(options["token_file"]), "--token-file")
