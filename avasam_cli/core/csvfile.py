@@ -137,7 +137,11 @@ def _columns(
         if empty_ok:
             return None
         raise FileFormatError(None, f"is empty; it needs a header row: {', '.join(required)}")
-    names = {_key(name): index for index, name in enumerate(header)}
+    names: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if _key(name) in names and _key(name):  # which of the two would we read?
+            raise FileFormatError(1, f"the header names column {name.strip()!r} twice")
+        names[_key(name)] = index
     missing = [column for column in required if _key(column) not in names]
     if missing:
         raise FileFormatError(

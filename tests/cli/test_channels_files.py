@@ -357,3 +357,15 @@ def test_a_linked_processed_or_rejected_folder_is_refused(
     assert list(elsewhere.iterdir()) == []
     assert (drop / "good.csv").exists() and (drop / "bad.csv").exists()
     assert cli.ok("orders", "list", "--all", "--count").stdout == "0\n"
+
+
+def test_a_relative_drop_folder_is_stored_absolute(
+    cli: Cli, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "drops").mkdir()
+    monkeypatch.chdir(tmp_path)
+    cli.ok("channels", "add", "rel", "--type", "file", "--path", "drops")
+    shown = json.loads(cli.ok("channels", "show", "rel", "-f", "json").stdout)
+    assert str(tmp_path / "drops") in json.dumps(shown)
+    monkeypatch.chdir("/")  # cron runs from elsewhere
+    assert cli("channels", "pull", "rel").exit_code == 0

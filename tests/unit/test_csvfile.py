@@ -88,3 +88,19 @@ def test_open_csv_names_the_file(tmp_path: Path) -> None:
     ]:
         with pytest.raises(InvalidInput, match=message), open_csv(tmp_path / name, required):
             pass
+
+
+@pytest.mark.parametrize("header", [b"order_id,sku,SKU\n", b"order_id,sku,Order ID\n"])
+def test_a_column_named_twice_is_refused(header: bytes) -> None:
+    with pytest.raises(FileFormatError, match="names column .* twice"):
+        list(csv_rows(lines(header + b"1,A,B\n"), ["order_id", "sku"]))
+
+
+def test_text_after_a_json_array_is_refused() -> None:
+    from avasam_cli.core.channels.files import _json_records
+
+    order = b'{"order_id": "1", "lines": [{"sku": "A"}]}'
+    good = list(_json_records(lines(b"[" + order + b"]\n  \n")))
+    assert len(good) == 1
+    with pytest.raises(FileFormatError, match="text after the closing"):
+        list(_json_records(lines(b"[" + order + b"] " + order)))

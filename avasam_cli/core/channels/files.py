@@ -193,6 +193,9 @@ class _JsonArray:
         while True:
             char = self._next_char()
             if char == "]":
+                self._advance(1)
+                if self._next_char() != "":
+                    raise FileFormatError(self.line, "there is text after the closing ]")
                 return
             if char == "":
                 raise FileFormatError(self.line, "the file ends before the closing ]")

@@ -7,6 +7,7 @@ carry its secrets, never the secrets themselves.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -47,7 +48,8 @@ def channel_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
     if kind not in TYPES:
         raise InvalidInput(f"channel type {kind!r} must be one of {', '.join(TYPES)}")
     if kind == ChannelType.FILE:
-        return {"path": _need(options, "path", "--path DIR")}
+        # Stored absolute: cron runs from $HOME, not from where the channel was added.
+        return {"path": os.path.abspath(os.path.expanduser(_need(options, "path", "--path DIR")))}
     url = check_channel_url(
         _need(options, "url", "--url"),
         allow_loopback_http=bool(options.get("allow_loopback_http")),
