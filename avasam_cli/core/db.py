@@ -8,9 +8,10 @@ PostgreSQL: writes lock the rows they change (`SELECT ... FOR UPDATE`).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -23,6 +24,7 @@ from avasam_cli.core.errors import AvasamError, InvalidInput, SchemaOutdated
 # so commands can check the schema without loading Alembic.
 HEAD_REVISION = "0006"
 
+T = TypeVar("T")
 READ_ONLY = "avasam_read_only"
 NOT_INITIALISED = (
     f"the database is not initialised (this avasam needs {HEAD_REVISION}); run `avasam init`"
@@ -148,6 +150,29 @@ def ensure_current_schema(engine: Engine) -> None:
             f"the database is at revision {revision} (this avasam needs {HEAD_REVISION}); "
             "run `avasam init`"
         )
+
+
+# PostgreSQL's "deadlock detected" and "could not serialize": the transaction was rolled
+# back whole, and running it again is the documented remedy.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+CONFLICT_ATTEMPTS = 3
+
+
+def is_conflict(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def retry_conflicts(action: Callable[[], T]) -> T:
+    """Run one unit of work again (up to three times in all) when PostgreSQL aborted it as
+    a deadlock or a serialization failure; anything else, or a third conflict, is raised."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return action()
+        except OperationalError as exc:
+            if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def first_line(exc: BaseException) -> str:

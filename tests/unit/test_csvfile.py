@@ -92,7 +92,7 @@ def test_open_csv_names_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("header", [b"order_id,sku,SKU\n", b"order_id,sku,Order ID\n"])
 def test_a_column_named_twice_is_refused(header: bytes) -> None:
-    with pytest.raises(FileFormatError, match="names column .* twice"):
+    with pytest.raises(FileFormatError, match=r"names column .* twice"):
         list(csv_rows(lines(header + b"1,A,B\n"), ["order_id", "sku"]))
 
 

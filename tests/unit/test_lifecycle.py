@@ -30,3 +30,41 @@ def test_illegal_moves_are_refused(current: str, target: Status) -> None:
 def test_nothing_leaves_a_final_status() -> None:
     finals = {Status.DISPATCHED, Status.CANCELLED}
     assert [move for move in TRANSITIONS if move[0] in finals] == []
+
+
+def test_a_deadlocked_unit_of_work_runs_again_then_gives_up() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from avasam_cli.core.db import retry_conflicts
+
+    class Driver(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    calls: list[int] = []
+
+    def deadlocks_twice() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("UPDATE ...", {}, Driver("40P01"))
+        return "done"
+
+    assert retry_conflicts(deadlocks_twice) == "done" and len(calls) == 3
+    calls.clear()
+
+    def always() -> str:
+        calls.append(1)
+        raise OperationalError("UPDATE ...", {}, Driver("40001"))
+
+    with pytest.raises(OperationalError):
+        retry_conflicts(always)
+    assert len(calls) == 3
+    calls.clear()
+
+    def locked() -> str:
+        calls.append(1)
+        raise OperationalError("UPDATE ...", {}, Driver("55P03"))
+
+    with pytest.raises(OperationalError):
+        retry_conflicts(locked)
+    assert len(calls) == 1  # not a conflict: no retry

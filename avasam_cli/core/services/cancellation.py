@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 
+from avasam_cli.core.db import retry_conflicts
 from avasam_cli.core.errors import AvasamError, InvalidInput
 from avasam_cli.core.lifecycle import (
     CancelReason,
@@ -118,7 +120,7 @@ def cancel_orders(
     cause = seller_reason(reason, note)
     for ident in idents:
         try:
-            order_id, message = _cancel_one(ws, ident, cause, note)
+            order_id, message = retry_conflicts(partial(_cancel_one, ws, ident, cause, note))
         except AvasamError as exc:
             yield CancelResult(ident, False, str(exc))
         else:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.db import first_line
+from avasam_cli.core.db import first_line, retry_conflicts
 from avasam_cli.core.lifecycle import HoldReason, Payment, Status, record_event, transition
 from avasam_cli.core.models import Order, Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, vat_on
@@ -56,7 +57,7 @@ def process_pending(ws: Workspace, progress: Progress = SILENT) -> Iterator[Outc
     progress.start(len(order_ids))
     for order_id in order_ids:
         try:
-            outcome = process_order(ws, order_id)
+            outcome = retry_conflicts(partial(process_order, ws, order_id))
         except Exception as exc:  # one broken order must never stop the rest of the queue
             outcome = _mark_failed(ws, order_id, exc)
         progress.advance()
