@@ -6,6 +6,7 @@ reported. Rows are written in batches so a large feed never sits in memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.csvfile import Row, open_csv
 from avasam_cli.core.errors import InvalidInput, InvalidRows
+from avasam_cli.core.incoming import FieldError, check_text
 from avasam_cli.core.models import Product
 from avasam_cli.core.money import parse_pence, parse_vat_rate
 from avasam_cli.core.progress import SILENT, Progress
@@ -24,6 +26,8 @@ from avasam_cli.core.workspace import Workspace
 
 COLUMNS = ["ProductId", "StockQuantity", "PriceExclVAT", "RRPExclVAT", "VAT%Rate", "SKU", "Title"]
 BATCH = 1000
+MAX_STOCK = 999_999_999  # a typo beyond this, and it must fit the database's integers
+_STOCK = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
@@ -69,30 +73,39 @@ def import_products(
 
 
 def _parse_row(raw: Row, seen_ids: set[str]) -> dict[str, Any]:
-    product_id = raw["ProductId"]
-    if not product_id:
-        raise InvalidInput("column ProductId: is empty")
+    product_id = _text(raw, "ProductId", 64)
     if product_id in seen_ids:
         raise InvalidInput(f"column ProductId: {product_id!r} appears twice in the file")
     stock_text = raw["StockQuantity"]
-    if not stock_text.isdigit():
-        raise InvalidInput(f"column StockQuantity: {stock_text!r} is not a whole number >= 0")
+    if not _STOCK.fullmatch(stock_text):
+        raise InvalidInput(
+            f"column StockQuantity: {stock_text!r} is not a whole number from 0 to {MAX_STOCK:,}"
+        )
     values = {
         "supplier_product_id": product_id,
         "stock": int(stock_text),
         "price_pence": _column(parse_pence, raw, "PriceExclVAT"),
         "rrp_pence": _column(parse_pence, raw, "RRPExclVAT") if raw["RRPExclVAT"] else None,
         "vat_rate_bp": _column(parse_vat_rate, raw, "VAT%Rate"),
-        "sku": raw["SKU"],
-        "title": raw["Title"],
+        "sku": _text(raw, "SKU", 64),
+        "title": _text(raw, "Title", 500),
     }
-    for column, key in (("SKU", "sku"), ("Title", "title")):
-        if not values[key]:
-            raise InvalidInput(f"column {column}: is empty")
-    if len(raw["SKU"]) > 64:
-        raise InvalidInput("column SKU: longer than 64 characters")
     seen_ids.add(product_id)
     return values
+
+
+def _text(raw: Row, column: str, limit: int) -> str:
+    """A text column that fits its database column (the width in models.Product)."""
+    value = raw[column]
+    if not value:
+        raise InvalidInput(f"column {column}: is empty")
+    if len(value) > limit:
+        raise InvalidInput(f"column {column}: longer than {limit} characters")
+    try:
+        check_text(column, value)
+    except FieldError as exc:
+        raise InvalidInput(f"column {column}: {exc}") from None
+    return value
 
 
 def _column(parse: Any, raw: Row, column: str) -> int:
