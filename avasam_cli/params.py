@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 
 import click
@@ -44,6 +46,30 @@ def complete_names(kind: str) -> Callable[[typer.Context, str], list[str]]:
             return []
 
     return complete
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """A value a user typed, quoted and cut short, for an error line."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def check_output_file(path: str, flag: str) -> None:
+    """A file option we will write: not a folder, in a folder that exists, writable."""
+    from avasam_cli.core.errors import InvalidInput
+
+    where = Path(path)
+    try:
+        if not path or where.is_dir():
+            problem = "is a folder, not a file"
+        elif not where.parent.is_dir():
+            problem = "is not in a folder that exists"
+        elif not os.access(where if where.exists() else where.parent, os.W_OK):
+            problem = "cannot be written"
+        else:
+            return
+    except OSError as exc:  # e.g. a name too long for the file system
+        problem = f"cannot be used ({exc.strerror})"
+    raise InvalidInput(f"{flag} {shown(path)} {problem}; name a file in an existing folder")
 
 
 def _choice(values: Iterable[str]) -> click.Choice[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,8 +15,10 @@ from avasam_cli.params import (
     ExportArg,
     ExportOptions,
     LimitOption,
+    check_output_file,
     complete_names,
     export_options,
+    shown,
 )
 from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
@@ -184,13 +186,16 @@ def run(
 
     Example: avasam exports run --due
     """
+    from avasam_cli.core.jobs import Job
     from avasam_cli.core.services.export_run import enabled_exports, exports_due, run_export
 
     ws = workspace(ctx)
     chosen = list(names or [])
     if not chosen and not (due or all_):
         raise typer.BadParameter("name exports, or use --all or --due")
-    with job(ctx, "exports") as current:
+    # A dry run rehearses: it sends nothing, so it neither takes the job's lock nor
+    # leaves a job run behind (a failed rehearsal must not make `status` ring).
+    with nullcontext(Job("exports")) if dry_run else job(ctx, "exports") as current:
         if due:
             chosen += exports_due(ws)
         if all_:
@@ -235,10 +240,22 @@ def run(
 
 
 def _dry_run_output(output: str | None) -> DryRunOutput:
-    """--output FILE, written afresh by each run, or stdout for '-' (the default)."""
+    """--output FILE, written afresh by each run, or stdout for '-' (the default). The
+    file is checked here, before any run, and opened only once a run's file is written."""
     if output in (None, "-"):
         return lambda: nullcontext(sys.stdout.buffer)
-    return lambda: open(str(output), "wb")
+    path = str(output)
+    check_output_file(path, "--output")
+
+    def opened() -> IO[bytes]:
+        from avasam_cli.core.errors import InvalidInput
+
+        try:
+            return open(path, "wb")
+        except OSError as exc:
+            raise InvalidInput(f"cannot write --output {shown(path)} ({exc.strerror})") from None
+
+    return opened
 
 
 @app.command("history")

@@ -57,7 +57,13 @@ def add(
     reference: Annotated[str | None, typer.Option(help="Your own unique reference.")] = None,
     note: Annotated[str | None, typer.Option(help="A note kept with the order.")] = None,
     from_file: Annotated[
-        Path | None, typer.Option(help="A JSON object with the same fields (items as a list).")
+        Path | None,
+        typer.Option(
+            help="A JSON object with the same fields (items as a list).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:

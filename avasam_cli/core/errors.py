@@ -36,3 +36,25 @@ class InvalidRows(InvalidInput):
     def __init__(self, message: str, problems: list[str]) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+def describe_unexpected(exc: BaseException) -> str:
+    """`Type: first line of the message` for an exception nobody foresaw, safe to show.
+
+    A database error's text carries its SQL and parameters (addresses, names), so only
+    the driver's own message (`.orig`) is used, and only its first line; control
+    characters are escaped and the line is cut short."""
+    source = getattr(exc, "orig", None) or exc
+    try:
+        text = str(source).strip()
+    except Exception:  # a __str__ that itself fails
+        text = ""
+    line = text.splitlines()[0] if text else ""
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    if len(line) > _MAX_DETAIL:
+        line = line[: _MAX_DETAIL - 3] + "..."
+    name = type(exc).__name__
+    return f"{name}: {line}" if line else name
+
+
+_MAX_DETAIL = 200

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from avasam_cli.core.config import Settings
-from avasam_cli.core.errors import InvalidInput
+from avasam_cli.core.errors import AvasamError, InvalidInput, describe_unexpected
 from avasam_cli.core.models import JobRun
 from avasam_cli.core.statuses import RunOutcome
 from avasam_cli.core.workspace import Workspace
@@ -60,9 +60,14 @@ def run_job(ws: Workspace, name: str) -> Iterator[Job]:
             yield job
         except BaseException as exc:
             job.failed = True
-            message = str(exc).strip() if isinstance(exc, Exception) else ""
+            if isinstance(exc, AvasamError):
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            elif isinstance(exc, Exception):  # a database error's text holds its parameters
+                message = describe_unexpected(exc)
+            else:
+                message = ""
             if message:
-                job.summary.setdefault("error", message.splitlines()[0])
+                job.summary.setdefault("error", message)
             raise
         finally:
             _record_end(ws, run_id, job)

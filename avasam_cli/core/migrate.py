@@ -44,13 +44,20 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    _check_revision(revision)
     with _alembic_errors(), engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    _check_revision(revision)
     with _alembic_errors(), engine.begin() as conn:
         command.downgrade(alembic_config(conn), revision)
+
+
+def _check_revision(revision: str) -> None:
+    if not revision.strip():  # Alembic asserts on an empty name instead of saying so
+        raise InvalidInput("name a revision: head, base, or one `avasam db current` shows")
 
 
 @contextmanager

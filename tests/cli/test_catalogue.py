@@ -114,7 +114,10 @@ def test_skip_invalid_imports_the_good_rows(cli: Cli, db_url: str, tmp_path: Pat
         "OAKCO",
         "--skip-invalid",
     )
-    assert "skipped line 5, column StockQuantity: '-3' is not a whole number from 0 to 999,999,999" in run.stderr
+    assert (
+        "skipped line 5, column StockQuantity: '-3' is not a whole number from 0 to 999,999,999"
+        in run.stderr
+    )
     assert (
         run.stderr.splitlines()[-1]
         == "Imported 3 new and updated 0 product(s); skipped 1 bad row(s)."

@@ -31,6 +31,12 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
         "--cron orders process",
         "--cron exports run --due",
     ]
+    assert [line.split()[5] for line in commands] == [
+        "AVASAM_ACTOR=cron/channels-pull",
+        "AVASAM_ACTOR=cron/orders-match",
+        "AVASAM_ACTOR=cron/orders-process",
+        "AVASAM_ACTOR=cron/exports-run",
+    ]  # the audit trail names the job
     for line in commands:
         parse_schedule(" ".join(line.split()[:5]))  # raises if not a valid schedule
     comments = [
@@ -106,6 +112,45 @@ def test_status_reports_jobs_balance_and_attention(cli: Cli, db_url: str, tmp_pa
     assert "paid=0, held=1, unpaid=1" in table
     assert re.search(r"^attention.held_by_reason +excluded_postcode=1$", table, re.M)
     assert next(j for j in report["jobs"] if j["job"] == "pull")["outcome"] == "never run"
+
+
+def test_status_flags_a_failed_job_and_one_killed_while_running(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, insert
+
+    from avasam_cli.core.models import JobRun
+
+    cli.ok("account", "topup", "10")
+    cli.ok("channels", "add", "drop", "--type", "file", "--path", str(tmp_path / "gone"))
+    assert cli("channels", "pull", "--all").exit_code == 1  # the drop folder is missing
+    run = cli("status", "-f", "json")
+    assert run.exit_code == 1
+    report = json.loads(run.stdout)
+    assert report["attention"]["failed_jobs"] == ["pull"]
+    assert report["needs_attention"] is True
+
+    (tmp_path / "gone").mkdir()
+    cli.ok("channels", "pull", "--all")
+    assert cli("status").exit_code == 0  # the last run went well: nothing to flag
+
+    now = datetime.now(UTC)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # a run killed 7 hours ago, and one started a minute ago
+        for job, started in (("process", now - timedelta(hours=7)), ("match", now)):
+            conn.execute(
+                insert(JobRun).values(job=job, host="h", started_at=started, outcome="running")
+            )
+    engine.dispose()
+    run = cli("status", "-f", "json")
+    assert run.exit_code == 1
+    report = json.loads(run.stdout)
+    assert report["attention"]["stuck_jobs"] == ["process"]
+    assert report["attention"]["failed_jobs"] == []
+    assert re.search(r"^attention.stuck_jobs +process$", cli("status").stdout, re.M)
 
 
 HOLD = """

@@ -505,3 +505,67 @@ def test_a_removed_export_cannot_be_run_or_completed(shop: Cli, tmp_path: Path) 
     assert run.exit_code == 1
     assert run.stderr == f"Error: no export {renamed!r}; see `avasam exports list`\n"
     assert files(out) == []
+
+
+@SQLITE_ONLY
+def test_only_the_four_bare_placeholders_make_a_file_name(shop: Cli, tmp_path: Path) -> None:
+    before = snapshot(os.environ["AVASAM_DATABASE_URL"])
+    allowed = "use only {supplier}, {export}, {timestamp} and {run}, as they are"
+    cases = {
+        "{run:>100000000}": f"'{{run:>100000000}}' is not allowed; {allowed}",
+        "{supplier.__doc__}": f"'{{supplier.__doc__}}' is not allowed; {allowed}",
+        "{export.__class__}": f"'{{export.__class__}}' is not allowed; {allowed}",
+        "{run!r}.csv": f"'{{run!r}}' is not allowed; {allowed}",
+        "{0}.csv": f"'{{0}}' is not allowed; {allowed}",
+        "{supplier": "expected '}' before end of string; write {{ and }} for braces",
+    }
+    for template, problem in cases.items():
+        run = shop(
+            "exports", "add", "x", "--supplier", "OAKCO", "--protocol", "file",
+            "--remote-dir", str(tmp_path), "--filename", template,
+        )  # fmt: skip
+        assert (run.exit_code, run.stderr) == (
+            1,
+            f"Error: file name template {template!r}: {problem}\n",
+        )
+    long = "{export}-" * 30
+    run = shop(
+        "exports", "add", "x", "--supplier", "OAKCO", "--protocol", "file",
+        "--remote-dir", str(tmp_path), "--filename", long,
+    )  # fmt: skip
+    assert (run.exit_code, run.stderr) == (
+        1,
+        f"Error: file name template {long[:57] + '...'!r} is longer than 200 characters\n",
+    )
+    assert snapshot(os.environ["AVASAM_DATABASE_URL"]) == before
+    shop.ok(
+        "exports", "add", "x", "--supplier", "OAKCO", "--protocol", "file",
+        "--remote-dir", str(tmp_path), "--filename", "{{a}}-{supplier}-{run}.csv",
+    )  # fmt: skip
+    shop.ok("exports", "run", "x")
+    assert "{a}-OAKCO-1.csv" in files(tmp_path)
+
+
+@SQLITE_ONLY
+def test_a_failing_dry_run_leaves_no_trace(shop: Cli, tmp_path: Path, db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    shop.ok(
+        "exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
+        "--remote-dir", str(tmp_path), "--schedule", "0 6 * * *",
+    )  # fmt: skip
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # a template stored by an older avasam, refused today
+        conn.execute(text("UPDATE export_targets SET filename_template = '{run:>9}.csv'"))
+    engine.dispose()
+    assert shop("status").exit_code == 0
+    before = snapshot(db_url)
+    run = shop("exports", "run", "oak", "--dry-run")
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == (
+        "Error: file name template '{run:>9}.csv': '{run:>9}' is not allowed; "
+        "use only {supplier}, {export}, {timestamp} and {run}, as they are\n"
+    )
+    assert snapshot(db_url) == before  # no export run, no job run, last_run_at unchanged
+    assert history(shop, "oak") == []
+    assert shop("status").exit_code == 0

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import AvasamError, RemoteError
@@ -134,11 +134,12 @@ def run_export(
         uow.session.flush()
         run_id = run.id
         uow.commit()
-    file_name = render_filename(
-        template, supplier=supplier_code, export=name, moment=started, run=run_id
-    )
+    file_name: str | None = None
     workdir = Path(tempfile.mkdtemp(prefix="avasam-export-"))
     try:
+        file_name = render_filename(
+            template, supplier=supplier_code, export=name, moment=started, run=run_id
+        )
         local = workdir / file_name
         written = _write(ws, export_id, only_new, fmt, local, progress)
         if dry_run:
@@ -168,6 +169,9 @@ def run_export(
         _finish(ws, export_id, run_id, RunOutcome.OK, file_name, written, None, sent=True)
         return RunResult(name, RunOutcome.OK, file_name, len(written.order_ids), written.bytes)
     except Exception as exc:
+        if dry_run:  # a rehearsal that failed leaves no trace: no run, no new last_run_at
+            _forget(ws, run_id)
+            raise
         # Whatever broke, record the failed run and release the claim before re-raising.
         message = str(exc) if isinstance(exc, AvasamError) else f"{type(exc).__name__}"
         _finish(ws, export_id, run_id, RunOutcome.FAILED, file_name, Written(), message)
@@ -328,6 +332,12 @@ def _finish(
             export.last_run_at = run.started_at
         if sent:
             _mark_sent(session, export, run_id, written.order_ids, file_name or "", ws.actor, now)
+        uow.commit()
+
+
+def _forget(ws: Workspace, run_id: int) -> None:
+    with ws.uow() as uow:
+        uow.session.execute(delete(ExportRun).where(ExportRun.id == run_id))
         uow.commit()
 
 

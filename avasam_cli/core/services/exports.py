@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,21 +135,66 @@ def target_of(export: ExportTarget) -> Target:
 def render_filename(
     template: str, *, supplier: str, export: str, moment: datetime, run: int
 ) -> str:
-    try:
-        name = template.format(
-            supplier=supplier, export=export, run=run, timestamp=moment.strftime("%Y%m%dT%H%M%SZ")
-        )
-    except (KeyError, IndexError, ValueError) as exc:
-        raise InvalidInput(
-            f"file name template {template!r}: unknown placeholder {exc}; use "
-            "{supplier}, {export}, {timestamp} and {run}"
-        ) from None
+    """The file name of one run. The template may hold only the four placeholders, bare:
+    no format spec (`{run:>100000000}` would build a huge name), no attribute or index
+    (`{supplier.__doc__}`), no conversion; `{{` and `}}` stand for braces."""
+    values = {
+        "supplier": supplier,
+        "export": export,
+        "run": str(run),
+        "timestamp": moment.strftime("%Y%m%dT%H%M%SZ"),
+    }
+    parts: list[str] = []
+    for literal, field, spec, conversion in _template_parts(template):
+        parts.append(literal)
+        if field is None:
+            continue
+        if field not in values or spec or conversion is not None:
+            shown = (
+                "{"
+                + field
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            raise InvalidInput(
+                f"file name template {_shown(template)}: {_shown(shown)} is not allowed; "
+                "use only {supplier}, {export}, {timestamp} and {run}, as they are"
+            )
+        parts.append(values[field])
+    name = "".join(parts)
     if not name or "/" in name or "\\" in name or name.startswith(".") or ".." in name:
         raise InvalidInput(
-            f"file name template {template!r} gives {name!r}, which would leave "
+            f"file name template {_shown(template)} gives {_shown(name)}, which would leave "
             "the remote directory or hide the file; use a plain file name"
         )
+    if not name.isprintable() or len(name.encode("utf-8", "surrogatepass")) > MAX_FILE_NAME:
+        raise InvalidInput(
+            f"file name template {_shown(template)} gives a name that is too long or holds "
+            f"control characters; keep it under {MAX_FILE_NAME} bytes of plain text"
+        )
     return name
+
+
+MAX_TEMPLATE = 200  # characters of a --filename template
+MAX_FILE_NAME = 255  # bytes: the limit of common file systems and FTP/SFTP servers
+
+
+def _template_parts(template: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    if len(template) > MAX_TEMPLATE:
+        raise InvalidInput(
+            f"file name template {_shown(template)} is longer than {MAX_TEMPLATE} characters"
+        )
+    try:
+        return list(string.Formatter().parse(template))
+    except ValueError as exc:  # a lone brace
+        raise InvalidInput(
+            f"file name template {_shown(template)}: {exc}; write {{{{ and }}}} for braces"
+        ) from None
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
@@ -239,8 +285,11 @@ def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
     if kind == SecretKind.PASSWORD_ENV:
         check_env_name(ref, "--password-env", "password")
     else:
+        flag = f"--{kind.replace('_', '-')}"
         ref = os.path.abspath(os.path.expanduser(ref))
-        check_secret_file(ref, f"--{kind.replace('_', '-')}")
+        if not os.path.isfile(ref):  # a folder, a missing file, a name too long
+            raise InvalidInput(f"{flag}: {ref[:200]!r} is not a file that exists")
+        check_secret_file(ref, flag)
     export.secret_kind, export.secret_ref = kind.value, ref
 
 

@@ -15,6 +15,10 @@ from avasam_cli.core.money import format_pence
 from avasam_cli.core.statuses import RunOutcome, TicketStatus
 from avasam_cli.core.workspace import Workspace
 
+# A job run still `running` after this long was killed or hung: no job holds its lock for
+# longer (a pull, a processing queue or an export of a busy day takes minutes).
+LONGEST_JOB_RUN = timedelta(hours=6)
+
 
 def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
     """Counts are numbers, lists are lists: `status --format json` is for monitors. Open
@@ -29,10 +33,19 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
             )
 
         jobs = []
+        failed_jobs, stuck_jobs = [], []
         for name in JOBS:
             run = session.scalars(
                 select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(1)
             ).first()
+            if run is not None and run.outcome == RunOutcome.FAILED:
+                failed_jobs.append(name)
+            elif (
+                run is not None
+                and run.outcome == RunOutcome.RUNNING
+                and run.started_at < now - LONGEST_JOB_RUN
+            ):
+                stuck_jobs.append(name)  # killed, or hung: either way nobody is running it
             jobs.append(
                 {
                     "job": name,
@@ -70,6 +83,8 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
                 Order.status == Status.QUEUE, Order.payment_error.is_not(None)
             ),
             "failed_exports": failed_exports,
+            "failed_jobs": failed_jobs,
+            "stuck_jobs": stuck_jobs,
             "open_tickets": int(
                 session.scalar(
                     select(func.count())
