@@ -569,3 +569,18 @@ def test_a_failing_dry_run_leaves_no_trace(shop: Cli, tmp_path: Path, db_url: st
     assert snapshot(db_url) == before  # no export run, no job run, last_run_at unchanged
     assert history(shop, "oak") == []
     assert shop("status").exit_code == 0
+
+
+def test_a_relative_folder_export_is_stored_absolute(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    shop.ok(
+        "exports", "add", "rel", "--supplier", "OAKCO", "--protocol", "file", "--remote-dir", "out"
+    )
+    shown = json.loads(shop.ok("exports", "show", "rel", "-f", "json").stdout)
+    assert str(tmp_path / "out") in json.dumps(shown)
+    monkeypatch.chdir("/")  # cron runs from elsewhere
+    shop.ok("exports", "run", "rel")
+    assert len(files(tmp_path / "out")) == 1

@@ -265,6 +265,9 @@ def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bo
         if getattr(s, key) is not None:
             setattr(export, key, getattr(s, key))
     _check_complete(export)
+    if export.protocol == ExportProtocol.FILE and export.remote_dir:
+        # A local folder is stored absolute: cron runs from $HOME, not from here.
+        export.remote_dir = os.path.abspath(os.path.expanduser(export.remote_dir))
 
 
 def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
