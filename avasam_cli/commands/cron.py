@@ -38,8 +38,9 @@ def _block(ctx: typer.Context, log: str | None) -> str:
     # on PATH: cron must run this very installation.
     beside = Path(sys.executable).with_name("avasam")
     avasam = str(beside) if beside.exists() else shutil.which("avasam") or "avasam"
-    log_file = log or str(ws.settings.state_dir / "jobs.log")  # XDG_STATE_HOME/avasam
-    Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+    # XDG_STATE_HOME/avasam; the first job run creates the folder (owner-only), so showing
+    # the block creates nothing.
+    log_file = log or str(ws.settings.state_dir / "jobs.log")
     return render(avasam, ws.settings.database_url, log_file)
 
 

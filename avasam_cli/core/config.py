@@ -277,8 +277,11 @@ def _log_file(path: str | None) -> str | None:
     try:
         if where.is_dir():
             problem = "is a folder, not a file"
-        elif not where.parent.is_dir():
-            problem = "is not in a folder that exists"
+        elif not where.parent.is_dir():  # the first job run creates the folder, if it can
+            folder = _not_a_folder(where.parent)
+            if folder is None:
+                return path
+            problem = f"cannot be created: {where.parent} {folder}"
         elif not os.access(where if where.exists() else where.parent, os.W_OK):
             problem = "cannot be written"
         else:

@@ -80,7 +80,9 @@ def log_line(path: str | None, moment: datetime, job: Job) -> None:
     counts = " ".join(f"{k}={v}" for k, v in job.summary.items())
     outcome = RunOutcome.FAILED if job.failed else RunOutcome.OK
     try:
-        with open(path, "a", encoding="utf-8") as log:
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+        with open(descriptor, "a", encoding="utf-8") as log:  # owner-only: it names orders
             log.write(f"{moment.isoformat(timespec='seconds')} {job.name} {outcome} {counts}\n")
     except OSError as exc:
         raise InvalidInput(

@@ -244,3 +244,19 @@ def test_a_password_in_the_url_is_not_written_into_the_crontab(cli: Cli, url: st
     assert run.exit_code == 1
     assert "s3cret" not in run.stderr + run.stdout
     assert run.stderr.startswith("Error: the database URL holds a password")
+
+
+def test_cron_show_creates_nothing_and_the_job_log_is_owner_only(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    import stat
+
+    state = tmp_path / "state"  # XDG_STATE_HOME (conftest)
+    shown = cli.ok("cron", "show").stdout
+    assert str(state / "avasam" / "jobs.log") in shown
+    assert not (state / "avasam").exists()
+    log = state / "avasam" / "jobs.log"
+    cli.ok("--log-file", str(log), "orders", "process")
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert " process ok " in log.read_text()

@@ -223,7 +223,7 @@ def test_describe_lists_every_setting_with_secrets_masked() -> None:
         ("AVASAM_DATABASE_URL", "postgresql://u:secret@host:abc/x", "is not a database URL"),
         ("AVASAM_DATABASE_URL", "postgresql://u:secret@[::1", "is not a database URL"),
         ("AVASAM_LOG_FILE", "/", "is a folder, not a file"),
-        ("AVASAM_LOG_FILE", "/etc/passwd/x.log", "is not in a folder that exists"),
+        ("AVASAM_LOG_FILE", "/etc/passwd/x.log", "cannot be created: /etc/passwd is not a folder"),
         ("XDG_DATA_HOME", "/etc/passwd", "is not a folder"),
         ("XDG_STATE_HOME", "/etc/passwd/deeper", "is not in a folder that exists"),
         ("XDG_DATA_HOME", "/" + "a" * 300, "cannot be used"),
