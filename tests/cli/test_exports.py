@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -584,3 +585,51 @@ def test_a_relative_folder_export_is_stored_absolute(
     monkeypatch.chdir("/")  # cron runs from elsewhere
     shop.ok("exports", "run", "rel")
     assert len(files(tmp_path / "out")) == 1
+
+
+def _export_in_background(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "avasam_cli", "exports", "run", *args, "-f", "jsonl"],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_cancel_during_a_slow_upload_is_refused_and_the_order_is_sent(
+    shop: Cli, tmp_path: Path, db_url: str
+) -> None:
+    root = tmp_path / "ftp-root"
+    root.mkdir()
+    with serve_ftp(root) as server:
+        server.gate = threading.Event()
+        add_ftp(shop, server)
+        export = _export_in_background("oak-ftp")
+        assert server.uploading.wait(60)  # the file is on its way, held by the server
+        cancel = shop("orders", "cancel", "R1", "--reason", "price_error", "--yes")
+        server.gate.set()
+        _out, err = export.communicate(timeout=120)
+    assert export.returncode == 0, err
+    assert cancel.exit_code == 1
+    assert "has already been received by the supplier" in cancel.stderr
+    assert "tickets raise" in cancel.stderr
+    [sent] = files(root)
+    assert "R1" in (root / sent).read_text()
+    order = json.loads(shop.ok("orders", "show", "R1", "-f", "json").stdout)
+    assert (order["status"], order["payment_status"]) == ("open", "paid")
+
+
+def test_a_failed_upload_gives_the_orders_back_to_the_seller(
+    shop: Cli, tmp_path: Path, db_url: str
+) -> None:
+    root = tmp_path / "ftp-root"
+    root.mkdir()
+    with serve_ftp(root) as server:
+        server.refuse_stor = "553 Could not create file."
+        add_ftp(shop, server)
+        failed = shop("exports", "run", "oak-ftp")
+    assert failed.exit_code == 1
+    order = json.loads(shop.ok("orders", "show", "R1", "-f", "json").stdout)
+    assert order["received_by_supplier_at"] is None
+    shop.ok("orders", "cancel", "R1", "--reason", "price_error", "--yes")  # direct again

@@ -28,6 +28,9 @@ class FtpServer:
     refuse_stor: str | None = None  # e.g. "552 Exceeded storage allocation."
     break_after_bytes: int | None = None  # cut the upload off, then refuse new sessions
     stopped: threading.Event = field(default_factory=threading.Event)
+    # A slow link: each upload waits at STOR until the test opens the gate.
+    gate: threading.Event | None = None
+    uploading: threading.Event = field(default_factory=threading.Event)
 
 
 def make_certificate(folder: Path) -> Path:
@@ -90,6 +93,9 @@ def serve_ftp(
             super().handle()
 
         def ftp_STOR(self, file: str, mode: str = "w") -> Any:
+            if state.gate is not None and not file.endswith("probe"):
+                state.uploading.set()
+                state.gate.wait(60)
             if state.refuse_stor:
                 self.respond(state.refuse_stor)
                 return None

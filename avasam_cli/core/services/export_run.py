@@ -141,7 +141,8 @@ def run_export(
             template, supplier=supplier_code, export=name, moment=started, run=run_id
         )
         local = workdir / file_name
-        written = _write(ws, export_id, only_new, fmt, local, progress)
+        first_time = [] if dry_run else _claim_orders(ws, export_id, only_new, started)
+        written = _write(ws, export_id, only_new, fmt, local, progress, claimed=not dry_run)
         if dry_run:
             _copy_out(local, output)
             _finish(
@@ -162,17 +163,22 @@ def run_export(
                 ws.settings.export_backoff,
             )
         except RemoteError as exc:
+            _release_orders(ws, export_id, started)
             _finish(ws, export_id, run_id, RunOutcome.FAILED, file_name, written, str(exc))
             return RunResult(
                 name, RunOutcome.FAILED, file_name, len(written.order_ids), written.bytes, str(exc)
             )
-        _finish(ws, export_id, run_id, RunOutcome.OK, file_name, written, None, sent=True)
+        _finish(
+            ws, export_id, run_id, RunOutcome.OK, file_name, written, None, sent=set(first_time)
+        )
         return RunResult(name, RunOutcome.OK, file_name, len(written.order_ids), written.bytes)
     except Exception as exc:
         if dry_run:  # a rehearsal that failed leaves no trace: no run, no new last_run_at
             _forget(ws, run_id)
             raise
-        # Whatever broke, record the failed run and release the claim before re-raising.
+        # Whatever broke, give the orders back, record the failed run and release the claim
+        # before re-raising.
+        _release_orders(ws, export_id, started)
         message = str(exc) if isinstance(exc, AvasamError) else f"{type(exc).__name__}"
         _finish(ws, export_id, run_id, RunOutcome.FAILED, file_name, Written(), message)
         raise
@@ -217,12 +223,85 @@ def _claim(session: Session, export_id: int, now: datetime) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _open_orders(export_id: int, supplier_id: int, only_new: bool) -> list[Any]:
+    """Which orders an export sends: its supplier's paid open orders not yet shipped (and,
+    with only_new, not yet sent by this export)."""
+    conditions: list[Any] = [
+        Order.supplier_id == supplier_id,
+        Order.status == Status.OPEN,
+        Order.payment_status == Payment.PAID,
+        Order.shipping_status == Shipping.UNSHIPPED,
+    ]
+    if only_new:
+        conditions.append(
+            ~exists().where(
+                ExportedOrder.export_id == export_id, ExportedOrder.order_id == Order.id
+            )
+        )
+    return conditions
+
+
+def _claim_orders(ws: Workspace, export_id: int, only_new: bool, claimed_at: datetime) -> list[int]:
+    """Before the file is written, the orders it will hold count as received by the supplier:
+    from then on the seller's direct cancel is refused (the ticket route), so an order is
+    never both refunded and in a delivered file. Returns the orders received for the first
+    time, which `_release_orders` gives back if the file is not delivered."""
+    with ws.uow() as uow:
+        session = uow.session
+        supplier_id = session.get_one(ExportTarget, export_id).supplier_id
+        waiting = [
+            *_open_orders(export_id, supplier_id, only_new),
+            Order.received_by_supplier_at.is_(None),
+        ]
+        first_time = list(
+            session.scalars(select(Order.id).where(*waiting).order_by(Order.id).with_for_update())
+        )
+        session.execute(
+            update(Order)
+            .where(*waiting)
+            .values(received_by_supplier_at=claimed_at)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+    return first_time
+
+
+def _release_orders(ws: Workspace, export_id: int, claimed_at: datetime) -> None:
+    """The file was not delivered: the orders this run claimed go back to not received (an
+    order another export has since sent stays received)."""
+    with ws.uow() as uow:
+        uow.session.execute(
+            update(Order)
+            .where(
+                Order.received_by_supplier_at == claimed_at,
+                Order.supplier_id
+                == select(ExportTarget.supplier_id)
+                .where(ExportTarget.id == export_id)
+                .scalar_subquery(),
+                ~exists().where(ExportedOrder.order_id == Order.id),
+            )
+            .values(received_by_supplier_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+
+
 def _write(
-    ws: Workspace, export_id: int, only_new: bool, fmt: str, local: Path, progress: Progress
+    ws: Workspace,
+    export_id: int,
+    only_new: bool,
+    fmt: str,
+    local: Path,
+    progress: Progress,
+    *,
+    claimed: bool,
 ) -> Written:
     with ws.uow(read_only=True) as uow:
         session = uow.session
         supplier_id = session.get_one(ExportTarget, export_id).supplier_id
+        conditions = _open_orders(export_id, supplier_id, only_new)
+        if claimed:  # only what the claim took: an order opened since waits for the next run
+            conditions.append(Order.received_by_supplier_at.is_not(None))
         query = (
             select(
                 Order.id,
@@ -249,20 +328,9 @@ def _write(
                 OrderLine.line_total_pence,
             )
             .join(OrderLine, OrderLine.order_id == Order.id)
-            .where(
-                Order.supplier_id == supplier_id,
-                Order.status == Status.OPEN,
-                Order.payment_status == Payment.PAID,
-                Order.shipping_status == Shipping.UNSHIPPED,
-            )
+            .where(*conditions)
             .order_by(Order.id, OrderLine.line_no)
         )
-        if only_new:
-            query = query.where(
-                ~exists().where(
-                    ExportedOrder.export_id == export_id, ExportedOrder.order_id == Order.id
-                )
-            )
 
         def notes(order_id: int) -> str:
             return " | ".join(
@@ -317,7 +385,7 @@ def _finish(
     written: Written,
     error: str | None,
     *,
-    sent: bool = False,
+    sent: set[int] | None = None,
     release: bool = True,
 ) -> None:
     with ws.uow() as uow:
@@ -330,8 +398,10 @@ def _finish(
         if release:
             export.running_since = None
             export.last_run_at = run.started_at
-        if sent:
-            _mark_sent(session, export, run_id, written.order_ids, file_name or "", ws.actor, now)
+        if sent is not None:
+            _mark_sent(
+                session, export, run_id, written.order_ids, sent, file_name or "", ws.actor, now
+            )
         uow.commit()
 
 
@@ -346,6 +416,7 @@ def _mark_sent(
     export: ExportTarget,
     run_id: int,
     order_ids: list[int],
+    first_time_ids: set[int],
     file_name: str,
     actor: str,
     now: datetime,
@@ -365,16 +436,10 @@ def _mark_sent(
                 insert(table(ExportedOrder)),
                 [{"export_id": export.id, "order_id": oid, "run_id": run_id} for oid in fresh],
             )
-        first_time = list(
-            session.scalars(
-                select(Order.id).where(Order.id.in_(chunk), Order.received_by_supplier_at.is_(None))
-            )
-        )
+        first_time = [oid for oid in chunk if oid in first_time_ids]
         if first_time:
             session.execute(
-                update(table(Order))
-                .where(table(Order).c.id.in_(first_time))
-                .values(received_by_supplier_at=now, updated_at=now)
+                update(table(Order)).where(table(Order).c.id.in_(first_time)).values(updated_at=now)
             )
             session.execute(
                 insert(table(OrderEvent)),
