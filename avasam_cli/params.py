@@ -226,6 +226,16 @@ class ExportOptions:
         bool | None,
         typer.Option("--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate."),
     ] = None
+    raw_csv: Annotated[
+        bool | None,
+        typer.Option(
+            "--raw-csv/--safe-csv",
+            help="--safe-csv (default): a CSV cell starting with = + - @ gets a ' in front, so "
+            "a spreadsheet shows it as text, never runs it as a formula (plain numbers stay); "
+            "note a phone number +44 20 ... then becomes '+44 20 .... --raw-csv: every value "
+            "as it is, for a supplier whose importer needs raw values.",
+        ),
+    ] = None
 
 
 export_options = option_group(ExportOptions)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
@@ -17,6 +16,8 @@ from itertools import chain
 from typing import Annotated, Any, TextIO
 
 import typer
+
+from avasam_cli.core.csvsafe import csv_safe  # one rule for --format csv and exports
 
 
 class Format(StrEnum):
@@ -168,16 +169,6 @@ def _printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-
-
-# A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula (OWASP
-# "CSV injection"); a quote in front makes it text. Plain numbers, negatives included, stay.
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
-_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
-
-
-def csv_safe(text: str) -> str:
-    return "'" + text if _FORMULA.match(text) and not _NUMBER.match(text) else text
 
 
 def _csv_cell(value: Any, tz: tzinfo) -> str:

@@ -205,7 +205,12 @@ def run(
             with progress(ctx, f"order lines written for {name}") as shown:
                 results.append(
                     run_export(
-                        ws, name, dry_run=dry_run, output=_dry_run_output(output), progress=shown
+                        ws,
+                        name,
+                        dry_run=dry_run,
+                        output=_dry_run_output(output),
+                        progress=shown,
+                        exclusive=not dry_run,  # under the exports job lock
                     )
                 )
         failed = [r for r in results if r.outcome == RunOutcome.FAILED]

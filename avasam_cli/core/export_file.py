@@ -6,11 +6,12 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from avasam_cli.core.csvsafe import csv_safe
 from avasam_cli.core.incoming import DELIVERY_FIELDS
 from avasam_cli.core.money import format_pence, format_rate
 
@@ -60,12 +61,24 @@ class _HashingWriter:
         self.size += len(data)
 
 
-def write_export(rows: Iterable[Any], notes: Any, fmt: str, tz: ZoneInfo, out: BinaryIO) -> Written:
-    """`rows`: one per order line, ordered by order then line; `notes(order_id)` -> text."""
+def write_export(
+    rows: Iterable[Any],
+    notes: Any,
+    fmt: str,
+    tz: ZoneInfo,
+    out: BinaryIO,
+    *,
+    raw_csv: bool = False,
+) -> Written:
+    """`rows`: one per order line, ordered by order then line; `notes(order_id)` -> text.
+
+    In a CSV file a cell a spreadsheet would run as a formula (`=...`, `@...`, `+...`,
+    `-...`) is made text with a `'` in front (OWASP), plain numbers excepted; `raw_csv` (the
+    export's `--raw-csv`) writes every value as it is. JSON is always as it is."""
     writer = _HashingWriter(out)
     written = Written()
     if fmt == "csv":
-        _csv(rows, notes, tz, writer, written)
+        _csv(rows, notes, tz, writer, written, str if raw_csv else csv_safe)
     else:
         _json(rows, notes, tz, writer, written)
     written.bytes, written.sha256 = writer.size, writer.digest.hexdigest()
@@ -73,7 +86,12 @@ def write_export(rows: Iterable[Any], notes: Any, fmt: str, tz: ZoneInfo, out: B
 
 
 def _csv(
-    rows: Iterable[Any], notes: Any, tz: ZoneInfo, writer: _HashingWriter, written: Written
+    rows: Iterable[Any],
+    notes: Any,
+    tz: ZoneInfo,
+    writer: _HashingWriter,
+    written: Written,
+    cell: Callable[[str], str],
 ) -> None:
     buffer = io.StringIO()
     table = csv.writer(buffer, lineterminator="\r\n")
@@ -81,23 +99,22 @@ def _csv(
     for row in rows:
         if not written.order_ids or written.order_ids[-1] != row.id:
             written.order_ids.append(row.id)
-        table.writerow(
-            [
-                row.number,
-                row.channel_reference,
-                row.placed_at.astimezone(tz).isoformat(),
-                row.shipping_service,
-                *(getattr(row, key) or "" for key in DELIVERY),
-                row.sku,
-                row.supplier_product_id,
-                row.title,
-                row.quantity,
-                format_pence(row.unit_price_pence),
-                format_rate(row.vat_rate_bp),
-                format_pence(row.line_total_pence),
-                notes(row.id) if row.note_count else "",
-            ]
-        )
+        values = [
+            row.number,
+            row.channel_reference,
+            row.placed_at.astimezone(tz).isoformat(),
+            row.shipping_service,
+            *(getattr(row, key) or "" for key in DELIVERY),
+            row.sku,
+            row.supplier_product_id,
+            row.title,
+            row.quantity,
+            format_pence(row.unit_price_pence),
+            format_rate(row.vat_rate_bp),
+            format_pence(row.line_total_pence),
+            notes(row.id) if row.note_count else "",
+        ]
+        table.writerow(["" if value is None else cell(str(value)) for value in values])
         if buffer.tell() > 1 << 16:
             writer.write(buffer.getvalue())
             buffer.seek(0)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
 from avasam_cli.core.config import Settings
@@ -54,6 +54,7 @@ def run_job(ws: Workspace, name: str) -> Iterator[Job]:
     ws.engine  # noqa: B018  (open and check the database first: a lock beside a database
     # that is not there would create its folder)
     with _lock(ws, name):
+        _reap(ws, name)
         job = Job(name)
         run_id = _record_start(ws, name, ws.now())
         try:
@@ -128,6 +129,18 @@ def _lock(ws: Workspace, name: str) -> Iterator[None]:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             conn.commit()
+
+
+def _reap(ws: Workspace, name: str) -> None:
+    """Runs of this job still marked `running` were killed: we hold the job's lock, which a
+    live run would hold (the operating system or the server freed it when it died)."""
+    with ws.uow() as uow:
+        uow.session.execute(
+            update(JobRun)
+            .where(JobRun.job == name, JobRun.outcome == RunOutcome.RUNNING)
+            .values(outcome=RunOutcome.KILLED, finished_at=ws.now())
+        )
+        uow.commit()
 
 
 def _record_start(ws: Workspace, name: str, started: datetime) -> int:

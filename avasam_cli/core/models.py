@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -364,6 +365,8 @@ class ExportTarget(Base):
     only_new: Mapped[bool] = mapped_column(Boolean, default=False)
     passive: Mapped[bool] = mapped_column(Boolean, default=True)
     insecure_tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    # CSV cells as they are (`--raw-csv`), instead of formulas neutralised with a `'`.
+    raw_csv: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     last_run_at: Mapped[datetime | None]
     # Set while a run holds the export, so two processes never send the same orders.

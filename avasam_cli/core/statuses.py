@@ -101,6 +101,7 @@ class RunOutcome(StrEnum):
     DRY_RUN = "dry_run"
     NOTHING_NEW = "nothing_new"
     BUSY = "busy"
+    KILLED = "killed"  # found still `running` by the next run, which holds the lock
 
 
 class SecretKind(StrEnum):

@@ -101,6 +101,7 @@ def test_exports_add_and_edit_share_one_set_of_options() -> None:
         "--only-new",
         "--passive",
         "--insecure-tls",
+        "--raw-csv",
     ]
     assert (
         "--only-new",

@@ -633,3 +633,75 @@ def test_a_failed_upload_gives_the_orders_back_to_the_seller(
     order = json.loads(shop.ok("orders", "show", "R1", "-f", "json").stdout)
     assert order["received_by_supplier_at"] is None
     shop.ok("orders", "cancel", "R1", "--reason", "price_error", "--yes")  # direct again
+
+
+def test_formulas_in_a_csv_export_are_text_unless_raw_csv(shop: Cli, tmp_path: Path) -> None:
+    formula, reference, phone = '=HYPERLINK("http://x","y")', "@SUM(A1)", "+44 20 7946 0000"
+    add_order(shop, "--name", formula, "--phone", phone, reference=reference)
+    out = tmp_path / "outbox"
+    out.mkdir()
+    shop.ok(
+        "exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
+        "--remote-dir", str(out), "--filename", "{supplier}-{run}.csv",
+    )  # fmt: skip
+
+    def shown() -> str:
+        return str(
+            json.loads(shop.ok("exports", "show", "oak", "-f", "json").stdout)["csv_formulas"]
+        )
+
+    def hostile_row(run: int) -> dict[str, str]:
+        rows = list(csv.DictReader(io.StringIO((out / f"OAKCO-{run}.csv").read_text("utf-8"))))
+        [row] = [r for r in rows if r["OrderNumber"] == "AV0000003"]
+        return row
+
+    assert shown() == "neutralised"
+    shop.ok("exports", "run", "oak")
+    safe = hostile_row(1)
+    assert (safe["Name"], safe["ChannelReference"], safe["Phone"]) == (
+        "'" + formula,
+        "'" + reference,
+        "'" + phone,
+    )
+    assert (safe["Quantity"], safe["LineTotalIncVat"]) == ("2", "85.20")  # numbers stay numbers
+    assert (safe["Address1"], safe["Postcode"]) == ("1 High St", "SW1A 1AA")
+
+    shop.ok("exports", "edit", "oak", "--raw-csv")
+    assert shown() == "raw"
+    shop.ok("exports", "run", "oak")
+    raw = hostile_row(2)
+    assert (raw["Name"], raw["ChannelReference"], raw["Phone"]) == (formula, reference, phone)
+    assert raw["LineTotalIncVat"] == "85.20"
+
+    shop.ok("exports", "edit", "oak", "--safe-csv")
+    assert shown() == "neutralised"
+    shop.ok("exports", "run", "oak")
+    assert hostile_row(3)["Name"] == "'" + formula
+
+    shop.ok("exports", "edit", "oak", "--file-format", "json")  # JSON is never changed
+    [order] = [
+        o
+        for o in json.loads(shop.ok("exports", "run", "oak", "--dry-run").stdout)
+        if o["order_number"] == "AV0000003"
+    ]
+    assert (order["delivery"]["name"], order["channel_reference"]) == (formula, reference)
+    assert order["delivery"]["phone"] == phone
+
+
+def test_an_export_added_with_raw_csv_writes_raw_cells(shop: Cli, tmp_path: Path) -> None:
+    add_order(shop, "--name", "@SUM(A1)", "--phone", "+44 20 7946 0000", reference="R3")
+    out = tmp_path / "outbox"
+    out.mkdir()
+    shop.ok(
+        "exports", "add", "oak", "--supplier", "OAKCO", "--protocol", "file",
+        "--remote-dir", str(out), "--filename", "raw.csv", "--raw-csv",
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(shop.ok("exports", "list", "-f", "csv").stdout)))
+    assert rows[0]["csv_formulas"] == "raw"
+    shop.ok("exports", "run", "oak")
+    [row] = [
+        r
+        for r in csv.DictReader(io.StringIO((out / "raw.csv").read_text("utf-8")))
+        if r["ChannelReference"] == "R3"
+    ]
+    assert (row["Name"], row["Phone"]) == ("@SUM(A1)", "+44 20 7946 0000")

@@ -108,10 +108,14 @@ def run_export(
     dry_run: bool = False,
     output: DryRunOutput | None = None,
     progress: Progress = SILENT,
+    exclusive: bool = False,
 ) -> RunResult:
     """Write the export's file and send it; `progress` counts the order lines written.
 
     A dry run sends nothing and copies the file to `output` (nowhere without one).
+    `exclusive`: the caller holds the exports job lock, so a claim left on the export is a
+    killed run's: it is taken over at once (and that run marked killed), not after
+    STALE_CLAIM.
     """
     started = ws.now()
     with ws.uow() as uow:
@@ -119,7 +123,7 @@ def run_export(
         export_id, fmt, only_new = export.id, export.format, export.only_new
         template, supplier_code = export.filename_template, export.supplier.code
         target = None if dry_run else target_of(export)
-        if not dry_run and not _claim(uow.session, export_id, started):
+        if not dry_run and not _claim(uow.session, export_id, started, exclusive=exclusive):
             return RunResult(
                 name, RunOutcome.BUSY, error="another run of this export is in progress"
             )
@@ -208,18 +212,31 @@ def history(ws: Workspace, name: str, limit: int | None) -> Iterator[dict[str, A
             }
 
 
-def _claim(session: Session, export_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(ExportTarget)
-        .where(
-            ExportTarget.id == export_id,
+def _claim(session: Session, export_id: int, now: datetime, *, exclusive: bool) -> bool:
+    free = [ExportTarget.id == export_id]
+    if not exclusive:
+        free.append(
             or_(
                 ExportTarget.running_since.is_(None), ExportTarget.running_since < now - STALE_CLAIM
-            ),
+            )
         )
+    result = session.execute(
+        update(ExportTarget)
+        .where(*free)
         .values(running_since=now)
         .execution_options(synchronize_session=False)
     )
+    if exclusive:  # any run of this export still `running` died without finishing
+        session.execute(
+            update(ExportRun)
+            .where(ExportRun.export_id == export_id, ExportRun.outcome == RunOutcome.RUNNING)
+            .values(
+                outcome=RunOutcome.KILLED,
+                finished_at=now,
+                error="the run ended without finishing (killed)",
+            )
+            .execution_options(synchronize_session=False)
+        )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -344,7 +361,14 @@ def _write(
         with local.open("wb") as out:
             progress.start(None)
             rows = counted(session.execute(query.execution_options(yield_per=2000)), progress)
-            written = write_export(rows, notes, fmt, ws.timezone, out)
+            written = write_export(
+                rows,
+                notes,
+                fmt,
+                ws.timezone,
+                out,
+                raw_csv=session.get_one(ExportTarget, export_id).raw_csv,
+            )
             out.flush()
             os.fsync(out.fileno())
         return written

@@ -50,6 +50,7 @@ class ExportSettings:
     only_new: bool | None = None
     passive: bool | None = None
     insecure_tls: bool | None = None
+    raw_csv: bool | None = None
 
 
 def add_export(ws: Workspace, name: str, settings: ExportSettings) -> dict[str, Any]:
@@ -66,6 +67,7 @@ def add_export(ws: Workspace, name: str, settings: ExportSettings) -> dict[str, 
             only_new=False,
             passive=True,
             insecure_tls=False,
+            raw_csv=False,
             enabled=True,
             created_at=ws.now(),
         )
@@ -217,6 +219,8 @@ def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
         "format": export.format,
         "schedule": export.schedule,
         "only_new": export.only_new,
+        # CSV cells a spreadsheet would run as formulas: quoted with a ' or left raw
+        "csv_formulas": "raw" if export.raw_csv else "neutralised",
         "enabled": export.enabled,
         "last_run_at": export.last_run_at,
         "next_run_at": next_run,
@@ -261,7 +265,7 @@ def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bo
         export.format = s.format
     if s.schedule is not None:
         export.schedule = parse_schedule(s.schedule).text if s.schedule.strip() else None
-    for key in ("only_new", "passive", "insecure_tls"):
+    for key in ("only_new", "passive", "insecure_tls", "raw_csv"):
         if getattr(s, key) is not None:
             setattr(export, key, getattr(s, key))
     _check_complete(export)
