@@ -33,6 +33,11 @@ __all__ = ["CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
 # for the seller's own cancel: see check_direct_cancel).
 CANCELLABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE, Status.OPEN)
 
+# The audit event of a channel change not applied to an order (it had gone to the
+# supplier, or lines were added or removed); `status` lists such orders until a ticket
+# is raised for them after the event.
+CHANGE_IGNORED = "channel_change_ignored"
+
 # The statuses an order is created in: waiting for its lines to be linked, or ready.
 START = (Status.MATCHING, Status.QUEUE)
 

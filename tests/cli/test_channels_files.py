@@ -123,7 +123,10 @@ def test_the_same_order_dropped_again_is_one_order(cli: Cli, drop: Path) -> None
     shown = json.loads(cli.ok("orders", "show", "R1", "-f", "json").stdout)
     assert shown["delivery"]["name"] == "Ann Lee-Smith"
     audit = json_rows(cli.ok("orders", "audit", "R1", "-f", "jsonl").stdout)
-    assert (audit[-1]["event"], audit[-1]["details"]) == ("updated_by_channel", "changed=name")
+    assert (audit[-1]["event"], audit[-1]["details"]) == (
+        "updated_by_channel",
+        "field=name, old=Ann Lee, new=Ann Lee-Smith",
+    )
 
 
 def test_a_cancelled_row_cancels_the_order(cli: Cli, drop: Path) -> None:

@@ -124,8 +124,11 @@ Record = tuple[int, dict[str, Any], list[dict[str, Any]]]
 
 
 def _csv_records(handle: Utf8Lines) -> Iterator[Record]:
-    """One row per line item; consecutive rows with the same order_id are one order."""
+    """One row per line item; consecutive rows with the same order_id are one order. Rows
+    of one order apart (another order's between them) reject the file: streamed, the first
+    part would otherwise be read as the whole order."""
     current: Record | None = None
+    first_lines: dict[Any, int] = {}  # order id -> the line its rows started on
     for line, row in csv_rows(
         handle, ["order_id", "sku"], [*ORDER_FIELDS[1:], *LINE_FIELDS[1:]], empty_ok=True
     ):
@@ -135,6 +138,13 @@ def _csv_records(handle: Utf8Lines) -> Iterator[Record]:
             continue
         if current is not None:
             yield current
+        first = first_lines.setdefault(row["order_id"], line)
+        if first != line:
+            raise FileFormatError(
+                line,
+                f"order {escaped(str(row['order_id']))} continues here, but its rows started "
+                f"on line {first} with other orders between; put all rows of an order together",
+            )
         current = (line, dict(row), [line_fields])
     if current is not None:
         yield current

@@ -86,7 +86,7 @@ def create_orders(
     for order_id, row, order_events, (source_id, _, lines, _) in zip(
         order_ids, rows, events, plans, strict=True
     ):
-        line_rows += [_line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
+        line_rows += [line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
         for event in order_events:
             event["order_id"] = order_id  # known now, from INSERT ... RETURNING
         event_rows += order_events
@@ -177,7 +177,7 @@ def _order_row(
     }
 
 
-def _line_row(order_id: int, line_no: int, line: IncomingLine) -> dict[str, Any]:
+def line_row(order_id: int, line_no: int, line: IncomingLine) -> dict[str, Any]:
     product = line.product
     return {
         "order_id": order_id,

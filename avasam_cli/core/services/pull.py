@@ -3,8 +3,19 @@
 Each adapter batch (a dropped file, or one API page) is one transaction; the channel's
 cursor is saved in that same transaction, so a pull killed half-way resumes where the
 last committed batch ended. A channel order seen before is found by its (channel,
-external id) key and never creates orders twice; if its content changed upstream (e.g.
-cancelled on the channel), our orders are updated and audited.
+external id) key and never creates orders twice; if its content changed upstream, our
+orders are updated:
+- cancelled on the channel: cancelled (refunded if paid), or refused once shipped;
+- otherwise, an order that has not gone to the supplier (status matching, unmatched, held
+  or queue, and not received by the supplier) takes the new delivery fields, shipping
+  method, line quantities, prices and titles, and lines added or removed (when the channel
+  order is one order of ours and an added line is for its supplier, or it has no supplier
+  yet), with one `updated_by_channel` audit event per field (field, old, new);
+- an order that has gone to the supplier (open, dispatched, cancelled, or received), or
+  whose added lines cannot be applied, is not changed: a `channel_change_ignored` event
+  names the fields and why, the pull reports it, and `status` lists it under
+  `channel_changes_not_applied` until a ticket is raised for the order.
+Changes to the reference, placed_at or notes alone are stored in the content hash only.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -20,12 +32,19 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.channels import adapter_for
 from avasam_cli.core.csvfile import FileFormatError
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
-from avasam_cli.core.incoming import IncomingOrder
-from avasam_cli.core.lifecycle import CancelReason, Status, check_direct_cancel, record_event
-from avasam_cli.core.models import Channel, Order, SourceOrder
+from avasam_cli.core.incoming import IncomingLine, IncomingOrder
+from avasam_cli.core.lifecycle import (
+    CHANGE_IGNORED,
+    CancelReason,
+    Status,
+    check_direct_cancel,
+    display_id,
+    record_event,
+)
+from avasam_cli.core.models import Channel, Order, OrderLine, SourceOrder
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
-from avasam_cli.core.services.intake import create_orders, insert_sources
+from avasam_cli.core.services.intake import create_orders, insert_sources, line_row
 from avasam_cli.core.services.lookup import get_channel, lock_order
 from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.services.sku_links import SkuResolver
@@ -204,30 +223,167 @@ class Ingest:
         order_ids = self.session.scalars(
             select(Order.id).where(Order.source_order_id == source_id).order_by(Order.id)
         ).all()
-        for order_id in order_ids:
-            order = lock_order(self.session, order_id)
-            if incoming.cancelled:
+        orders = [lock_order(self.session, order_id) for order_id in order_ids]
+        if incoming.cancelled:
+            for order in orders:
                 self._cancel(order)
-            elif order.status in EDITABLE:
-                changed = _apply_delivery(order, incoming)
-                if changed:
-                    record_event(
-                        self.session,
-                        order,
-                        "updated_by_channel",
-                        actor=self.actor,
-                        at=self.now,
-                        details={"changed": ", ".join(changed)},
-                    )
-            else:
+            return
+        lines = {
+            order.id: list(
+                self.session.scalars(
+                    select(OrderLine)
+                    .where(OrderLine.order_id == order.id)
+                    .order_by(OrderLine.line_no)
+                )
+            )
+            for order in orders
+        }
+        added, removed = _line_set_changes(
+            [line for order in orders for line in lines[order.id]], incoming
+        )
+        lines_differ = bool(added or removed)
+        for order in orders:
+            changes = (
+                _delivery_changes(order, incoming)
+                + self._shipping_changes(order, incoming)
+                + _line_changes(lines[order.id], incoming)
+            )
+            if not changes and not lines_differ:
+                continue
+            if order.status not in EDITABLE or order.received_by_supplier_at is not None:
+                why = (
+                    "the supplier has received it"
+                    if order.received_by_supplier_at is not None
+                    else f"the order is {order.status}"
+                )
+                self._flag(order, changes, why, with_supplier=True)
+                continue
+            if lines_differ:
+                refusal = self._why_lines_cannot_change(orders, added)
+                if refusal:
+                    self._flag(order, changes, refusal, with_supplier=False)
+                    continue
+                changes += self._change_lines(order, lines[order.id], added, removed)
+            for target, key, old, new, details in changes:
+                if target is not None:
+                    setattr(target, key, new)
                 record_event(
                     self.session,
                     order,
-                    "channel_update_ignored",
+                    "updated_by_channel",
                     actor=self.actor,
                     at=self.now,
-                    details={"why": f"the order is {order.status}"},
+                    details={**details, "old": old, "new": new},
                 )
+            order.item_count = sum(line.quantity for line in lines[order.id])
+
+    def _shipping_changes(self, order: Order, incoming: IncomingOrder) -> list[Change]:
+        """A changed shipping method, and the service it maps to now (processing holds
+        or releases the order on it, as for a new order)."""
+        method = incoming.channel_shipping_method
+        if order.channel_shipping_method == method:
+            return []
+        service = self.shipping.get(method or "")
+        changes: list[Change] = [
+            (
+                order,
+                "channel_shipping_method",
+                order.channel_shipping_method,
+                method,
+                {"field": "shipping_method"},
+            )
+        ]
+        if service != order.shipping_service:
+            changes.append(
+                (
+                    order,
+                    "shipping_service",
+                    order.shipping_service,
+                    service,
+                    {"field": "shipping_service"},
+                )
+            )
+        return changes
+
+    def _why_lines_cannot_change(
+        self, orders: list[Order], added: list[IncomingLine]
+    ) -> str | None:
+        """Why lines added or removed on the channel cannot be applied; None if they can:
+        the channel order is one order of ours, and an added line is for its supplier (or
+        the order has no supplier yet: matching will split it)."""
+        if len(orders) != 1:
+            return "lines were added or removed on an order split between suppliers"
+        order = orders[0]
+        if order.status in (Status.MATCHING, Status.UNMATCHED):
+            return None
+        for line in added:
+            product = self.resolver.get(line.channel_sku)
+            if product is None or product.supplier_id != order.supplier_id:
+                return (
+                    f"the line {line.channel_sku} added on the channel is not linked to "
+                    "a product of this order's supplier"
+                )
+        return None
+
+    def _change_lines(
+        self,
+        order: Order,
+        lines: list[OrderLine],
+        added: list[IncomingLine],
+        removed: list[OrderLine],
+    ) -> list[Change]:
+        """Remove and add lines (in `lines`, too); one audit change each."""
+        changes: list[Change] = []
+        for line in removed:
+            lines.remove(line)
+            self.session.delete(line)
+            changes.append(
+                (
+                    None,
+                    "",
+                    f"{line.channel_sku} x {line.quantity}",
+                    None,
+                    {"field": "line", "line": line.line_no, "sku": line.channel_sku},
+                )
+            )
+        next_no = max((line.line_no for line in lines), default=0) + 1
+        for n, incoming_line in enumerate(added, start=next_no):
+            incoming_line.product = self.resolver.get(incoming_line.channel_sku)
+            new = OrderLine(**line_row(order.id, n, incoming_line))
+            self.session.add(new)
+            lines.append(new)
+            changes.append(
+                (
+                    None,
+                    "",
+                    None,
+                    f"{incoming_line.channel_sku} x {incoming_line.quantity}",
+                    {"field": "line", "line": n, "sku": incoming_line.channel_sku},
+                )
+            )
+        return changes
+
+    def _flag(self, order: Order, changes: list[Change], why: str, *, with_supplier: bool) -> None:
+        """A channel change we do not apply: audited, listed by `status` (see
+        status.py, `channel_changes_not_applied`) and reported by the pull."""
+        fields = ", ".join(_label(details) for *_, details in changes) or "lines"
+        record_event(
+            self.session,
+            order,
+            CHANGE_IGNORED,
+            actor=self.actor,
+            at=self.now,
+            details={"why": why, "changed": fields},
+        )
+        shown = display_id(order)
+        hint = (
+            f"tell the supplier with `avasam tickets raise {shown}`"
+            if with_supplier
+            else f"see `avasam orders show {shown}`; cancel it and add it again if needed"
+        )
+        self.summary.problems.append(
+            f"order {shown}: changed on the channel ({fields}) but not updated: {why}; {hint}"
+        )
 
     def _cancel(self, order: Order) -> None:
         if order.status == Status.CANCELLED:
@@ -257,10 +413,68 @@ class Ingest:
         )
 
 
-def _apply_delivery(order: Order, incoming: IncomingOrder) -> list[str]:
-    changed = []
-    for key, value in vars(incoming.delivery).items():
-        if getattr(order, key) != value:
-            setattr(order, key, value)
-            changed.append(key)
-    return changed
+# (object to set, attribute, old value, new value, audit details naming the field)
+Change = tuple[Any, str, Any, Any, dict[str, Any]]
+
+
+def _delivery_changes(order: Order, incoming: IncomingOrder) -> list[Change]:
+    return [
+        (order, key, getattr(order, key), value, {"field": key})
+        for key, value in vars(incoming.delivery).items()
+        if getattr(order, key) != value
+    ]
+
+
+def _line_changes(lines: list[OrderLine], incoming: IncomingOrder) -> list[Change]:
+    """Changes to the lines this order holds, matched to the channel's by SKU (the n-th
+    line of a SKU to its n-th line on the channel)."""
+    by_sku: dict[str, list[IncomingLine]] = {}
+    for theirs in incoming.lines:
+        by_sku.setdefault(theirs.channel_sku, []).append(theirs)
+    changes: list[Change] = []
+    for line in lines:
+        candidates = by_sku.get(line.channel_sku)
+        if not candidates:
+            continue  # removed on the channel: the caller sees the SKUs differ
+        new = candidates.pop(0)
+        where = {"line": line.line_no, "sku": line.channel_sku}
+        if line.quantity != new.quantity:
+            changes.append(
+                (line, "quantity", line.quantity, new.quantity, {"field": "quantity", **where})
+            )
+        if line.channel_unit_price_pence != new.channel_unit_price_pence:
+            changes.append(
+                (
+                    line,
+                    "channel_unit_price_pence",
+                    line.channel_unit_price_pence,
+                    new.channel_unit_price_pence,
+                    {"field": "unit_price_pence", **where},
+                )
+            )
+        title = new.title or new.channel_sku
+        if line.product_id is None and line.title != title:
+            changes.append((line, "title", line.title, title, {"field": "title", **where}))
+    return changes
+
+
+def _line_set_changes(
+    ours: list[OrderLine], incoming: IncomingOrder
+) -> tuple[list[IncomingLine], list[OrderLine]]:
+    """Lines added on the channel, and our lines removed there (matched by SKU, the n-th
+    line of a SKU to the n-th)."""
+    left = list(ours)
+    added = []
+    for theirs in incoming.lines:
+        match = next((line for line in left if line.channel_sku == theirs.channel_sku), None)
+        if match is None:
+            added.append(theirs)
+        else:
+            left.remove(match)
+    return added, left
+
+
+def _label(details: dict[str, Any]) -> str:
+    if "line" in details:
+        return f"line {details['line']} {details['field']}"
+    return str(details["field"])

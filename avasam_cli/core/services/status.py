@@ -6,11 +6,19 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 
 from avasam_cli.core.jobs import JOBS
-from avasam_cli.core.lifecycle import Payment, Status
-from avasam_cli.core.models import Account, ExportRun, ExportTarget, JobRun, Order, Ticket
+from avasam_cli.core.lifecycle import CHANGE_IGNORED, Payment, Status
+from avasam_cli.core.models import (
+    Account,
+    ExportRun,
+    ExportTarget,
+    JobRun,
+    Order,
+    OrderEvent,
+    Ticket,
+)
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.statuses import RunOutcome, TicketStatus
 from avasam_cli.core.workspace import Workspace
@@ -93,6 +101,7 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
                 )
                 or 0
             ),
+            "channel_changes_not_applied": _changes_not_applied(session),
             "stale_open_orders": count(
                 Order.status == Status.OPEN,
                 Order.payment_status == Payment.PAID,
@@ -109,3 +118,21 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         "attention": attention,
         "needs_attention": needs,
     }
+
+
+def _changes_not_applied(session: Any) -> int:
+    """Orders with a channel change that was not applied (a `channel_change_ignored` audit
+    event: the order had gone to the supplier, or lines were added or removed) and no
+    ticket raised for the order since that event. Raising a ticket is how the seller takes
+    it up with the supplier, so it clears the item; no column is needed."""
+    ticket_since = exists().where(
+        and_(Ticket.order_id == OrderEvent.order_id, Ticket.created_at >= OrderEvent.at)
+    )
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(OrderEvent.order_id))).where(
+                OrderEvent.event == CHANGE_IGNORED, ~ticket_since
+            )
+        )
+        or 0
+    )
