@@ -8,19 +8,32 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from avasam_cli.core.channels.shopify import Shopify
+from avasam_cli.core.channels.woocommerce import WooCommerce
 from avasam_cli.core.config import Settings
 from avasam_cli.core.errors import AvasamError
-from avasam_cli.core.services import catalogue, channels
+from avasam_cli.core.services import catalogue, channels, pull
 from avasam_cli.core.services.dispatch import import_dispatches
 from avasam_cli.core.services.product_import import import_products
 from avasam_cli.core.services.pull import pull_channel
 from avasam_cli.core.workspace import Workspace
 from tests.helpers import PRODUCTS_CSV, snapshot, write
+from tests.unit.test_api_fuzz import (
+    SHOPIFY_ADDRESS,
+    SHOPIFY_ITEMS,
+    SHOPIFY_LINE,
+    SHOPIFY_ORDER,
+    TZ,
+    WOO_ITEMS,
+    OnePage,
+    as_json,
+)
 
 HOSTILE = st.one_of(
     st.sampled_from(
@@ -154,3 +167,47 @@ def test_file_drops(rows: list[list[str]], kind: str, request: pytest.FixtureReq
         assert read != rejected  # the file went one way or the other
         if rejected:
             assert summary.problems and (drop / "rejected" / f"x.{kind}.error").read_text()
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(["shopify", "woocommerce"]),
+    shopify_items=SHOPIFY_ITEMS,
+    woo_items=WOO_ITEMS,
+)
+def test_api_orders(
+    kind: str,
+    shopify_items: list[object],
+    woo_items: list[object],
+    request: pytest.FixtureRequest,
+) -> None:
+    """A page of hostile API orders through a whole pull: each order goes in or is a problem
+    with its reason; the page is never lost to one bad order."""
+    adapter: Shopify | WooCommerce
+    if kind == "shopify":
+        page = [as_json(item) for item in shopify_items]
+        adapter = Shopify("https://shop.example", "t", TZ, OnePage({"orders": page}))
+    else:
+        page = [as_json(item) for item in woo_items]
+        adapter = WooCommerce("https://shop.example", "k", "s", TZ, OnePage(page))
+    with workspace(request) as (ws, _url, folder):
+        (folder / "drop").mkdir()
+        channels.add_channel(ws, "api", "file", {"path": str(folder / "drop")})
+        with mock.patch.object(pull, "adapter_for", return_value=adapter):
+            summary = pull_channel(ws, "api", None)
+        assert summary.error is None, summary.error
+        assert summary.seen + len(adapter.problems) == len(page)
+        assert all(problem.split(": ", 1)[1].strip() for problem in summary.problems)
+
+
+def test_one_bad_api_order_does_not_lose_its_page(request: pytest.FixtureRequest) -> None:
+    good = {**SHOPIFY_ORDER, "shipping_address": SHOPIFY_ADDRESS, "line_items": [SHOPIFY_LINE]}
+    bad = {**good, "id": 1002, "name": "#1002", "shipping_lines": {"title": "Standard"}}
+    adapter = Shopify("https://shop.example", "t", TZ, OnePage({"orders": [good, bad]}))
+    with workspace(request) as (ws, _url, folder):
+        (folder / "drop").mkdir()
+        channels.add_channel(ws, "api", "file", {"path": str(folder / "drop")})
+        with mock.patch.object(pull, "adapter_for", return_value=adapter):
+            summary = pull_channel(ws, "api", None)
+        assert summary.error is None, summary.error
+        assert (summary.new, len(summary.problems)) == (1, 1)

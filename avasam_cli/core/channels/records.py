@@ -40,6 +40,16 @@ def build_order(fields: dict[str, Any], lines: list[dict[str, Any]], tz: ZoneInf
     )
 
 
+def first_entry(value: Any, key: str) -> dict[str, Any]:
+    """The first object of a list the API sends (e.g. shipping_lines); {} when there is none.
+    Anything else where the list belongs is the order's problem, not a crash."""
+    if not value:
+        return {}
+    if not isinstance(value, list) or not isinstance(value[0], dict):
+        raise FieldError(f"{key} is not a list of objects")
+    return value[0]
+
+
 def read_api_orders(
     items: list[Any],
     fields: Callable[[dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]],
@@ -56,7 +66,7 @@ def read_api_orders(
         try:
             check_depth(item, "the order")
             orders.append(build_order(*fields(item), tz))
-        except (FieldError, AttributeError, TypeError) as exc:
+        except (FieldError, AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
             ident = (item.get(label) or item.get("id")) if isinstance(item, dict) else None
             name = shown(ident) if ident is not None else "?"
             problems.append(f"{channel} order {name}: {exc}")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp, origin
-from avasam_cli.core.channels.records import read_api_orders
+from avasam_cli.core.channels.records import first_entry, read_api_orders
 from avasam_cli.core.errors import RemoteError
 from avasam_cli.core.incoming import FieldError
 
@@ -65,7 +65,7 @@ def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
     name = address.get("name") or " ".join(
         part for part in (address.get("first_name"), address.get("last_name")) if part
     )
-    shipping = item.get("shipping_lines") or [{}]
+    shipping = first_entry(item.get("shipping_lines"), "shipping_lines")
     fields = {
         "order_id": item.get("id"),
         "reference": item.get("name"),
@@ -80,7 +80,7 @@ def shopify_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str,
         "country": address.get("country_code"),
         "phone": address.get("phone") or item.get("phone"),
         "email": item.get("email") or item.get("contact_email"),
-        "shipping_method": shipping[0].get("title"),
+        "shipping_method": shipping.get("title"),
     }
     lines = [
         {

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp
-from avasam_cli.core.channels.records import read_api_orders
+from avasam_cli.core.channels.records import first_entry, read_api_orders
 from avasam_cli.core.errors import RemoteError
 
 PAGE_SIZE = 100
@@ -72,7 +72,7 @@ class WooCommerce:
 def woocommerce_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     shipping = item.get("shipping") or {}
     billing = item.get("billing") or {}
-    methods = item.get("shipping_lines") or [{}]
+    method = first_entry(item.get("shipping_lines"), "shipping_lines")
     created = item.get("date_created_gmt")
     fields = {
         "order_id": item.get("id"),
@@ -88,7 +88,7 @@ def woocommerce_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
         "country": shipping.get("country"),
         "phone": shipping.get("phone") or billing.get("phone"),
         "email": billing.get("email"),
-        "shipping_method": methods[0].get("method_title"),
+        "shipping_method": method.get("method_title"),
     }
     lines = [
         {
