@@ -10,6 +10,7 @@ from avasam_cli.failures import Failures
 from avasam_cli.params import (
     ChannelArg,
     ChannelTypeOption,
+    LimitOption,
     ServiceArg,
     SinceOption,
     complete_names,
@@ -107,6 +108,29 @@ def show(ctx: typer.Context, name: ChannelArg, fmt: RecordFormatOption = Format.
 
     ws = workspace(ctx)
     render_record(show_channel(ws, name), fmt, ws.timezone)
+
+
+@app.command("errors")
+def errors(
+    ctx: typer.Context,
+    name: ChannelArg,
+    limit: LimitOption = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """What pulls of a channel could not take in, newest first: rejected files and API
+    orders refused with their reasons.
+
+    Example: avasam channels errors shop --limit 10
+    """
+    from avasam_cli.core.services.channels import channel_problems
+
+    ws = workspace(ctx)
+    render_rows(
+        channel_problems(ws, name, limit or None),
+        fmt,
+        ws.timezone,
+        empty_message=f"No problems recorded for channel {name}.",
+    )
 
 
 @app.command("remove")

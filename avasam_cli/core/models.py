@@ -417,3 +417,16 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(16))  # running | ok | failed
     summary: Mapped[str | None] = mapped_column(Text)
+
+
+class ChannelProblem(Base):
+    """What a pull could not take in: a rejected file or an API order with its reason, kept
+    so `channels errors` can show it after the terminal (or cron's mail) is gone."""
+
+    __tablename__ = "channel_problems"
+    __table_args__ = (Index("ix_channel_problems_channel_at", "channel_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    at: Mapped[datetime]
+    problem: Mapped[str] = mapped_column(String(1000))

@@ -333,6 +333,15 @@ def test_a_poison_api_order_is_reported_and_the_rest_of_its_page_goes_in(
     again = cli("channels", "pull", "shop", "-f", "jsonl")
     assert again.stderr.splitlines() == run.stderr.splitlines()[-1:]
     assert pulled(again.stdout)["shop"]["new"] == 0
+    # Every problem stays listed for later, newest first.
+    kept = json_rows(cli.ok("channels", "errors", "shop", "-f", "jsonl").stdout)
+    assert [row["problem"] for row in kept] == [
+        "Shopify order '#1007\\x1b[31m': unit_price 'NaN' is not a plain decimal number",
+        *[line.removeprefix("Error: shop: ") for line in reversed(run.stderr.splitlines())],
+    ]
+    shown = json.loads(cli.ok("channels", "show", "shop", "-f", "json").stdout)
+    assert shown["problems"] == 6
+    assert cli.ok("channels", "errors", "shop", "--limit", "2").stdout.count("Shopify order") == 2
 
 
 def test_pull_all_goes_on_past_a_poison_file_a_poison_order_and_a_broken_channel(

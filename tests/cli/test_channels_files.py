@@ -372,3 +372,10 @@ def test_a_relative_drop_folder_is_stored_absolute(
     assert str(tmp_path / "drops") in json.dumps(shown)
     monkeypatch.chdir("/")  # cron runs from elsewhere
     assert cli("channels", "pull", "rel").exit_code == 0
+
+
+def test_a_rejected_file_stays_listed_in_channels_errors(cli: Cli, drop: Path) -> None:
+    (drop / "bad.csv").write_text(HEADER + row("B1", qty=0), encoding="utf-8")
+    assert cli("channels", "pull", "drop").exit_code == 1
+    [kept] = json_rows(cli.ok("channels", "errors", "drop", "-f", "jsonl").stdout)
+    assert kept["problem"] == "bad.csv rejected: line 2: quantity 0 must be 1 or more"

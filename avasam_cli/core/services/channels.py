@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import delete, func, select
 
 from avasam_cli.core.channels.http import check_channel_url
 from avasam_cli.core.errors import Conflict, InvalidInput, NotAllowed
-from avasam_cli.core.models import Channel, Order, ShippingMapping, SkuLink
+from avasam_cli.core.models import Channel, ChannelProblem, Order, ShippingMapping, SkuLink
 from avasam_cli.core.secrets import check_env_name, check_secret_file
 from avasam_cli.core.services.catalogue import SERVICES
 from avasam_cli.core.services.lookup import MANUAL_CHANNEL, NAME, get_channel
@@ -88,6 +89,11 @@ def show_channel(ws: Workspace, name: str) -> dict[str, Any]:
         row["orders"] = uow.session.scalar(
             select(func.count()).select_from(Order).where(Order.channel_id == channel.id)
         )
+        row["problems"] = uow.session.scalar(
+            select(func.count())
+            .select_from(ChannelProblem)
+            .where(ChannelProblem.channel_id == channel.id)
+        )
         row["shipping_map"] = [
             {"method": m.method, "service": m.service}
             for m in uow.session.scalars(
@@ -97,6 +103,20 @@ def show_channel(ws: Workspace, name: str) -> dict[str, Any]:
             )
         ]
         return row
+
+
+def channel_problems(ws: Workspace, name: str, limit: int | None) -> Iterator[dict[str, Any]]:
+    """What pulls of this channel could not take in, newest first."""
+    with ws.uow(read_only=True) as uow:
+        channel = get_channel(uow.session, name)
+        query = (
+            select(ChannelProblem.at, ChannelProblem.problem)
+            .where(ChannelProblem.channel_id == channel.id)
+            .order_by(ChannelProblem.id.desc())
+            .limit(limit)
+        )
+        for at, problem in uow.session.execute(query):
+            yield {"at": at, "problem": problem}
 
 
 def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
@@ -126,6 +146,7 @@ def remove_channel(ws: Workspace, name: str, *, force: bool) -> int:
                 "channel and keeps its orders"
             )
         session.execute(delete(SkuLink).where(SkuLink.channel_id == channel.id))
+        session.execute(delete(ChannelProblem).where(ChannelProblem.channel_id == channel.id))
         session.execute(delete(ShippingMapping).where(ShippingMapping.channel_id == channel.id))
         if orders:
             channel.removed_at, channel.enabled = ws.now(), False

@@ -41,7 +41,7 @@ from avasam_cli.core.lifecycle import (
     display_id,
     record_event,
 )
-from avasam_cli.core.models import Channel, Order, OrderLine, SourceOrder
+from avasam_cli.core.models import Channel, ChannelProblem, Order, OrderLine, SourceOrder
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.intake import create_orders, insert_sources, line_row
@@ -105,7 +105,23 @@ def pull_channel(
         summary.error = (
             f"unexpected failure ({type(exc).__name__}); the batch being read was not saved"
         )
+    _keep_problems(ws, name, summary)
     return summary
+
+
+def _keep_problems(ws: Workspace, name: str, summary: PullSummary) -> None:
+    """Rejected files and refused API orders stay listed (`channels errors`) after the
+    terminal or cron's mail is gone."""
+    problems = summary.problems + ([summary.error] if summary.error else [])
+    if not problems:
+        return
+    with ws.uow() as uow:
+        channel_id = get_channel(uow.session, name).id
+        uow.session.add_all(
+            ChannelProblem(channel_id=channel_id, at=ws.now(), problem=problem[:1000])
+            for problem in problems
+        )
+        uow.commit()
 
 
 def _pull(
