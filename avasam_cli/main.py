@@ -55,10 +55,10 @@ class AvasamGroup(TyperGroup):
         except Exception as exc:
             from sqlalchemy.exc import OperationalError
 
-            from avasam_cli.core.db import first_line
+            from avasam_cli.core.db import describe_database_error
 
             if isinstance(exc, OperationalError):
-                _fail(ctx, AvasamError(f"the database failed: {first_line(exc)}"))
+                _fail(ctx, AvasamError(describe_database_error(exc)))
             _fail(ctx, AvasamError(_unexpected(ctx, exc)))
 
 

@@ -26,6 +26,7 @@ HEAD_REVISION = "0008"
 
 T = TypeVar("T")
 READ_ONLY = "avasam_read_only"
+BUSY_SECONDS = 30  # how long a SQLite writer waits for another one (busy_timeout)
 NOT_INITIALISED = (
     f"the database is not initialised (this avasam needs {HEAD_REVISION}); run `avasam init`"
 )
@@ -81,7 +82,7 @@ def _postgres_engine(parsed: URL) -> Engine:
 def _sqlite_engine(url: str, database: str | None, *, create: bool) -> Engine:
     if database and database != ":memory:":
         _sqlite_file(Path(database), create=create)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS})
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -91,7 +92,7 @@ def _sqlite_engine(url: str, database: str | None, *, create: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         # 64 MiB of page cache (default 2 MiB): bulk intake and matching update many index
         # pages; with the default they thrash.
         cursor.execute("PRAGMA cache_size=-65536")
@@ -173,6 +174,17 @@ def retry_conflicts(action: Callable[[], T]) -> T:
             if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """One line for a failure of the database itself, naming the cause people can act on."""
+    line = first_line(exc)
+    if "database is locked" in line:
+        return (
+            f"the database is busy: another avasam process kept it locked for {BUSY_SECONDS} s "
+            "(a long import or pull?); try again when it has finished"
+        )
+    return f"the database failed: {line}"
 
 
 def first_line(exc: BaseException) -> str:

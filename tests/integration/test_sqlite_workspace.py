@@ -72,3 +72,23 @@ def test_job_locks_are_owner_only(cli: Cli, db_url: str) -> None:
     cli.ok("orders", "process")
     lock = Path(db_url.removeprefix("sqlite:///") + ".process.lock")
     assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_writer_kept_waiting_is_told_why(
+    cli: Cli, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("avasam_cli.core.db.BUSY_SECONDS", 1)  # not 30 s in a test
+    writer = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        run = cli("account", "topup", "10")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert run.exit_code == 1
+    assert run.stderr == (
+        "Error: the database is busy: another avasam process kept it locked for 1 s "
+        "(a long import or pull?); try again when it has finished\n"
+    )
+    assert cli.ok("account", "balance", "-f", "json").stdout.count('"0.00"') == 1
