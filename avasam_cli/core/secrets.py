@@ -30,18 +30,20 @@ def check_env_name(name: str, flag: str, secret: str) -> None:
             f"{flag}: that looks like the {secret} itself, not the name of a variable; "
             f"put it in a variable (export SHOP_TOKEN=...) and pass {flag} SHOP_TOKEN"
         )
+    if env_secret(name) is None:  # a name we cannot see may well be the secret itself
+        raise InvalidInput(  # without the name: it may be the secret itself
+            f"{flag}: no environment variable of that name is set here; export it first "
+            f"(export NAME=...), then run this again"
+        )
 
 
 def _looks_like_a_secret(name: str) -> bool:
     if name.lower().startswith(_TOKEN_PREFIXES):
         return True
-    # A variable name is a word or words; a secret is long and mixes cases and digits. An
-    # unset, non-upper-case name (Summer2026) is more likely a password than a variable.
+    # A variable name is a word or words; a secret is long and mixes cases and digits.
     mixed = any(c.islower() for c in name) and any(c.isupper() for c in name)
     digits = any(c.isdigit() for c in name)
-    if len(name) >= 20 and mixed and digits and "_" not in name:
-        return True
-    return not name.isupper() and env_secret(name) is None
+    return len(name) >= 20 and mixed and digits and "_" not in name
 
 
 def read_secret(env: str | None, path: str | None, what: str) -> str:

@@ -144,7 +144,10 @@ def test_json_format_and_dry_run(shop: Cli, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "copy.json").read_text()) == orders
 
 
-def test_bad_settings_are_refused(shop: Cli, tmp_path: Path) -> None:
+def test_bad_settings_are_refused(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("P", "x")  # a variable that is set: the other settings are checked
     before = snapshot(os.environ["AVASAM_DATABASE_URL"])
     cases = [
         (

@@ -16,7 +16,6 @@ from avasam_cli.core.secrets import check_env_name, check_secret_file
         "shpat_0123456789abcdef",
         "ck_4f3e2d1c0b",
         "cs_9a8b7c6d5e",
-        "Summer2026",
         "aB3dE5gH7jK9mN1pQ3sT5v",
     ],
 )
@@ -30,8 +29,21 @@ def test_a_secret_where_a_name_belongs_is_refused(
 
 
 @pytest.mark.parametrize("value", ["SHOPIFY_TOKEN", "OAK_SFTP_PASSWORD", "WC_KEY"])
-def test_variable_names_are_accepted(value: str) -> None:
+def test_variable_names_that_are_set_are_accepted(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(value, "x")
     check_env_name(value, "--token-env", "token")
+
+
+@pytest.mark.parametrize("value", ["Summer2026", "SHOPIFY_TOKEN"])
+def test_a_name_that_is_not_set_is_refused_without_echoing_it(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(value, raising=False)
+    with pytest.raises(InvalidInput, match="no environment variable of that name is set") as e:
+        check_env_name(value, "--token-env", "token")
+    assert value not in str(e.value)
 
 
 def test_a_lower_case_name_that_is_set_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
