@@ -18,6 +18,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from avasam_cli.core.csvsafe import csv_safe  # one rule for --format csv and exports
+from avasam_cli.core.errors import printable
 
 
 class Format(StrEnum):
@@ -161,14 +162,8 @@ def _cell(value: Any, tz: tzinfo) -> str:
         return ", ".join(f"{k}={_cell(v, tz)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(_cell(v, tz) for v in value)
-    return _printable(str(value))
-
-
-def _printable(text: str) -> str:
-    """A customer's name can hold ESC sequences: shown escaped, never sent to the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    # A customer's name can hold ESC sequences: shown escaped, never sent to the terminal.
+    return printable(str(value))
 
 
 def _csv_cell(value: Any, tz: tzinfo) -> str:

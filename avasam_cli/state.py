@@ -90,10 +90,9 @@ def job(ctx: typer.Context, name: str) -> Iterator[Job]:
     The command ends a failed run with `typer.Exit(1)` (see `failures.Failures`): a non-zero
     exit code marks the job failed, and the core's job runner never sees Typer's exception.
     """
-    from avasam_cli.core.jobs import JobBusy, log_line, log_path, run_job
+    from avasam_cli.core.jobs import JobBusy, log_line, run_job
 
     ws = workspace(ctx)
-    state = ctx.find_object(CliState)
     current: Job | None = None
     stop: typer.Exit | None = None
     try:
@@ -109,6 +108,6 @@ def job(ctx: typer.Context, name: str) -> Iterator[Job]:
         raise typer.Exit(0) from None
     finally:
         if current is not None:
-            log_line(log_path(state.log_file if state else None, ws.settings), ws.now(), current)
+            log_line(ws.settings.log_file, ws.now(), current)  # --log-file or AVASAM_LOG_FILE
     if stop is not None:
         raise stop

@@ -38,6 +38,14 @@ class InvalidRows(InvalidInput):
         self.problems = problems
 
 
+def printable(text: str) -> str:
+    """Text fit for a terminal line: control characters, lone surrogates (bytes that were
+    not UTF-8) and other unprintables written as escapes, e.g. 'a\\x1b[31m.csv'."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def describe_unexpected(exc: BaseException) -> str:
     """`Type: first line of the message` for an exception nobody foresaw, safe to show.
 
@@ -50,7 +58,7 @@ def describe_unexpected(exc: BaseException) -> str:
     except Exception:  # a __str__ that itself fails
         text = ""
     line = text.splitlines()[0] if text else ""
-    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    line = printable(line)
     if len(line) > _MAX_DETAIL:
         line = line[: _MAX_DETAIL - 3] + "..."
     name = type(exc).__name__

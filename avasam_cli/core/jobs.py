@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
-from avasam_cli.core.config import Settings
 from avasam_cli.core.errors import AvasamError, InvalidInput, describe_unexpected
 from avasam_cli.core.models import JobRun
 from avasam_cli.core.statuses import RunOutcome
@@ -91,11 +90,6 @@ def log_line(path: str | None, moment: datetime, job: Job) -> None:
             f"job itself {'failed' if job.failed else 'ran'}: choose another "
             "--log-file or AVASAM_LOG_FILE"
         ) from None
-
-
-def log_path(option: str | None, settings: Settings | None = None) -> str | None:
-    """--log-file, which Typer fills from AVASAM_LOG_FILE too; else the settings' value."""
-    return option or (settings.log_file if settings else None)
 
 
 @contextmanager

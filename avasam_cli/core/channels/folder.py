@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from avasam_cli.core.errors import InvalidInput
+from avasam_cli.core.errors import InvalidInput, printable
 
 SUBFOLDERS = ("processed", "rejected")
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -28,10 +28,7 @@ class NotRegular(Exception):
     """A name in the folder that is a link, a folder or a device: left where it is."""
 
 
-def escaped(name: str) -> str:
-    """A file name fit for a message: control characters (and bytes that were not UTF-8)
-    written as escapes, e.g. 'a\\x1b[31m.csv'."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+escaped = printable  # a file name fit for a message: the one escaping rule
 
 
 def check_subfolders(folder: Path) -> None:

@@ -14,7 +14,8 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.db import first_line, retry_conflicts
+from avasam_cli.core.db import retry_conflicts
+from avasam_cli.core.errors import describe_unexpected
 from avasam_cli.core.lifecycle import HoldReason, Payment, Status, record_event, transition
 from avasam_cli.core.models import Order, Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, vat_on
@@ -122,7 +123,7 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
 def _mark_failed(ws: Workspace, order_id: int, exc: Exception) -> Outcome:
     """Record on the order why it could not be processed (its own transaction was rolled
     back): `status` counts it, and the next run tries it again."""
-    reason = f"processing failed ({type(exc).__name__}: {first_line(exc)})"[:300]
+    reason = f"processing failed ({describe_unexpected(exc)})"[:300]
     with ws.uow() as uow:
         order = lock_order(uow.session, order_id)
         order.payment_error = reason
