@@ -315,8 +315,8 @@ def _write(
 ) -> Written:
     with ws.uow(read_only=True) as uow:
         session = uow.session
-        supplier_id = session.get_one(ExportTarget, export_id).supplier_id
-        conditions = _open_orders(export_id, supplier_id, only_new)
+        export = session.get_one(ExportTarget, export_id)
+        conditions = _open_orders(export_id, export.supplier_id, only_new)
         if claimed:  # only what the claim took: an order opened since waits for the next run
             conditions.append(Order.received_by_supplier_at.is_not(None))
         query = (
@@ -367,7 +367,7 @@ def _write(
                 fmt,
                 ws.timezone,
                 out,
-                raw_csv=session.get_one(ExportTarget, export_id).raw_csv,
+                raw_csv=export.raw_csv,
             )
             out.flush()
             os.fsync(out.fileno())

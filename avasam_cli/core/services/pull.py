@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.channels import adapter_for
+from avasam_cli.core.channels import Batch, adapter_for
 from avasam_cli.core.csvfile import FileFormatError
 from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
 from avasam_cli.core.incoming import IncomingLine, IncomingOrder
@@ -146,8 +146,7 @@ def _pull(
             except FileFormatError as exc:
                 if batch.rejected is None:
                     raise
-                batch.rejected(exc)
-                summary.problems.append(f"{batch.label} rejected: {exc}")
+                _reject(batch, exc, summary)
                 continue
             except IntegrityError:
                 raise AvasamError(
@@ -160,12 +159,18 @@ def _pull(
                 problem = f"holds a value that cannot be stored ({type(exc).__name__})"
                 if batch.rejected is None:
                     raise AvasamError(f"{batch.label} {problem}; nothing of it was saved") from None
-                batch.rejected(FileFormatError(None, problem))
-                summary.problems.append(f"{batch.label} rejected: the file {problem}")
+                _reject(batch, FileFormatError(None, problem), summary)
                 continue
             batch.after_commit()
     finally:
         summary.problems += adapter.problems
+
+
+def _reject(batch: Batch, exc: FileFormatError, summary: PullSummary) -> None:
+    """The file goes to rejected/ with its reason, and the pull reports it."""
+    assert batch.rejected is not None
+    batch.rejected(exc)
+    summary.problems.append(f"{batch.label} rejected: {exc}")
 
 
 class Ingest:
