@@ -22,7 +22,7 @@ from avasam_cli.core.errors import AvasamError, InvalidInput, SchemaOutdated
 
 # The newest Alembic revision. A test checks it equals the head of migrations/versions,
 # so commands can check the schema without loading Alembic.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 T = TypeVar("T")
 READ_ONLY = "avasam_read_only"

@@ -21,10 +21,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from avasam_cli.core.textfold import fold_text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -252,6 +255,10 @@ class OrderLine(Base):
     sku: Mapped[str | None] = mapped_column(String(64))
     supplier_product_id: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(500))
+    # fold_text(title) (core/textfold.py), written with the title by every writer. Title
+    # search reads it through an index: SQLite's FTS5 trigram table `order_lines_fts`
+    # (kept in step by triggers) and PostgreSQL's pg_trgm GIN index; migration 0009.
+    search_title: Mapped[str] = mapped_column(Text)
     quantity: Mapped[int] = mapped_column(Integer)
     channel_unit_price_pence: Mapped[int | None] = mapped_column(Integer)
     unit_price_pence: Mapped[int] = mapped_column(Integer, default=0)
@@ -261,6 +268,12 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product | None] = relationship()
+
+
+@event.listens_for(OrderLine.title, "set")
+def _fold_title(line: OrderLine, title: str, _old: object, _initiator: object) -> None:
+    """An ORM write of a title (a channel's change, say) refreshes its search form too."""
+    line.search_title = fold_text(title)
 
 
 class OrderEvent(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.incoming import IncomingLine, IncomingOrder, group_by_supplier
 from avasam_cli.core.lifecycle import HoldReason, Payment, Shipping, Status, move_row
 from avasam_cli.core.models import Order, OrderEvent, OrderLine, SourceOrder, table
+from avasam_cli.core.textfold import fold_text
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ def _order_row(
 
 def line_row(order_id: int, line_no: int, line: IncomingLine) -> dict[str, Any]:
     product = line.product
+    title = (product.title if product else None) or line.title or line.channel_sku
     return {
         "order_id": order_id,
         "line_no": line_no,
@@ -186,7 +188,8 @@ def line_row(order_id: int, line_no: int, line: IncomingLine) -> dict[str, Any]:
         "product_id": product.id if product else None,
         "sku": product.sku if product else None,
         "supplier_product_id": product.supplier_product_id if product else None,
-        "title": (product.title if product else None) or line.title or line.channel_sku,
+        "title": title,
+        "search_title": fold_text(title),
         "quantity": line.quantity,
         "channel_unit_price_pence": line.channel_unit_price_pence,
         "unit_price_pence": 0,

@@ -26,6 +26,7 @@ from avasam_cli.core.models import (
 )
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.sku_links import SkuResolver
+from avasam_cli.core.textfold import fold_text
 from avasam_cli.core.workspace import Workspace
 
 CHUNK = 2000
@@ -179,6 +180,7 @@ class _Chunk:
                 "sku": product.sku,
                 "supplier_product_id": product.supplier_product_id,
                 "title": product.title,
+                "search_title": fold_text(product.title),
             }
             if split:  # lines move to the split-off orders and are numbered again
                 update.update(order_id=order_id, line_no=line_no)
