@@ -18,6 +18,7 @@ from pathlib import Path
 
 from avasam_cli.core.db import make_engine
 from avasam_cli.core.migrate import upgrade
+from avasam_cli.core.textfold import fold_text
 
 MATERIALS = [
     "Oak",
@@ -188,7 +189,7 @@ def generate(path: Path, orders: int, seed: int) -> None:
             [(o[0], 1, f"bench-{o[0]}", o[2], None, o[8]) for o in order_rows],
         )
         db.executemany(f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({_marks(38)})", order_rows)
-        db.executemany(f"INSERT INTO order_lines ({LINE_COLUMNS}) VALUES ({_marks(14)})", line_rows)
+        db.executemany(f"INSERT INTO order_lines ({LINE_COLUMNS}) VALUES ({_marks(15)})", line_rows)
         db.executemany(
             "INSERT INTO order_events (order_id, at, actor, event, from_status, "
             "to_status, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -210,7 +211,7 @@ ORDER_COLUMNS = (
 LINE_COLUMNS = (
     "order_id, line_no, channel_sku, product_id, sku, supplier_product_id, title, quantity, "
     "channel_unit_price_pence, unit_price_pence, vat_rate_bp, line_vat_pence, "
-    "line_total_pence, id"
+    "line_total_pence, id, search_title"
 )
 
 
@@ -279,6 +280,7 @@ def _order(
                 vat,
                 net + vat,
                 _line_id,
+                fold_text(title),
             )
         )
         items += net
