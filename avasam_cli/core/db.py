@@ -8,7 +8,7 @@ PostgreSQL: writes lock the rows they change (`SELECT ... FOR UPDATE`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -18,18 +18,18 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from avasam_cli.core import lightdb
 from avasam_cli.core.errors import AvasamError, InvalidInput, SchemaOutdated
-
-# The newest Alembic revision. A test checks it equals the head of migrations/versions,
-# so commands can check the schema without loading Alembic.
-HEAD_REVISION = "0009"
+from avasam_cli.core.lightdb import (  # shared with the light read path
+    NOT_INITIALISED,
+    Rows,
+    busy_message,
+    check_revision,
+    first_line,
+)
 
 T = TypeVar("T")
 READ_ONLY = "avasam_read_only"
-BUSY_SECONDS = 30  # how long a SQLite writer waits for another one (busy_timeout)
-NOT_INITIALISED = (
-    f"the database is not initialised (this avasam needs {HEAD_REVISION}); run `avasam init`"
-)
 
 
 def redact_url(url: str) -> str:
@@ -82,7 +82,7 @@ def _postgres_engine(parsed: URL) -> Engine:
 def _sqlite_engine(url: str, database: str | None, *, create: bool) -> Engine:
     if database and database != ":memory:":
         _sqlite_file(Path(database), create=create)
-    engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS})
+    engine = create_engine(url, connect_args={"timeout": lightdb.BUSY_SECONDS})
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -92,7 +92,7 @@ def _sqlite_engine(url: str, database: str | None, *, create: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={lightdb.BUSY_SECONDS * 1000}")
         # 64 MiB of page cache (default 2 MiB): bulk intake and matching update many index
         # pages; with the default they thrash.
         cursor.execute("PRAGMA cache_size=-65536")
@@ -139,18 +139,7 @@ def ensure_current_schema(engine: Engine) -> None:
             f"cannot open the database {redact_url(str(engine.url))}: "
             f"{first_line(exc)}; check the URL and that the server is running"
         ) from None
-    if revision is None:
-        raise SchemaOutdated(NOT_INITIALISED)
-    if revision.isdigit() and int(revision) > int(HEAD_REVISION):
-        raise SchemaOutdated(
-            f"the database is at revision {revision}, newer than this avasam knows "
-            f"({HEAD_REVISION}): it was written by a newer avasam; upgrade avasam"
-        )
-    if revision != HEAD_REVISION:
-        raise SchemaOutdated(
-            f"the database is at revision {revision} (this avasam needs {HEAD_REVISION}); "
-            "run `avasam init`"
-        )
+    check_revision(revision)
 
 
 # PostgreSQL's "deadlock detected" and "could not serialize": the transaction was rolled
@@ -180,17 +169,21 @@ def describe_database_error(exc: BaseException) -> str:
     """One line for a failure of the database itself, naming the cause people can act on."""
     line = first_line(exc)
     if "database is locked" in line:
-        return (
-            f"the database is busy: another avasam process kept it locked for {BUSY_SECONDS} s "
-            "(a long import or pull?); try again when it has finished"
-        )
+        return busy_message()
     return f"the database failed: {line}"
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of a driver error, for one `Error:` line."""
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+def session_rows(session: Session) -> Rows:
+    """A session as `Rows`, for the plain-SQL rules shared with the light read path: `?`
+    placeholders become SQLAlchemy's named ones."""
+
+    def rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        parts = sql.split("?")
+        named = "".join(f"{part}:p{i}" for i, part in enumerate(parts[:-1])) + parts[-1]
+        values = {f"p{i}": value for i, value in enumerate(params)}
+        return [tuple(row) for row in session.execute(text(named), values)]
+
+    return rows
 
 
 class UnitOfWork:

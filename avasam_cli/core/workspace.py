@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import Engine
 
 from avasam_cli.core import clock
 from avasam_cli.core.config import Settings
-from avasam_cli.core.db import UnitOfWork, ensure_current_schema, make_engine
+from avasam_cli.core.lightdb import LightDB
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only when a command needs the engine
+    from sqlalchemy import Engine
+
+    from avasam_cli.core.db import UnitOfWork
 
 
 class Workspace:
@@ -20,10 +24,13 @@ class Workspace:
         self._check_schema = check_schema
         self._create = create  # only `avasam init` (and `db upgrade`) create a database
         self._engine: Engine | None = None
+        self._light: LightDB | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from avasam_cli.core.db import ensure_current_schema, make_engine
+
             engine = make_engine(self.settings.database_url, create=self._create)
             if self._check_schema:
                 try:
@@ -43,12 +50,23 @@ class Workspace:
         return self.settings.timezone
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        from avasam_cli.core.db import UnitOfWork
+
         return UnitOfWork(self.engine, read_only=read_only)
+
+    def light(self) -> LightDB:
+        """The light read path (core/lightdb.py): the driver alone, for fast reads."""
+        if self._light is None:
+            self._light = LightDB(self.settings.database_url)
+        return self._light
 
     def now(self) -> datetime:
         return clock.utcnow(self.settings.pinned_now)
 
     def close(self) -> None:
+        if self._light is not None:
+            self._light.close()
+            self._light = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from avasam_cli.core.db import HEAD_REVISION
+from avasam_cli.core.lightdb import HEAD_REVISION
 from tests.support import Cli
 
 

@@ -9,7 +9,8 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from avasam_cli.core.db import HEAD_REVISION, make_engine
+from avasam_cli.core.db import make_engine
+from avasam_cli.core.lightdb import HEAD_REVISION
 from avasam_cli.core.migrate import alembic_config, current_revision, downgrade, upgrade
 from avasam_cli.core.models import Base
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from avasam_cli.core.db import HEAD_REVISION
+from avasam_cli.core.lightdb import HEAD_REVISION
 from tests.support import Cli
 
 
@@ -78,7 +78,7 @@ def test_job_locks_are_owner_only(cli: Cli, db_url: str) -> None:
 def test_a_writer_kept_waiting_is_told_why(
     cli: Cli, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("avasam_cli.core.db.BUSY_SECONDS", 1)  # not 30 s in a test
+    monkeypatch.setattr("avasam_cli.core.lightdb.BUSY_SECONDS", 1)  # not 30 s in a test
     writer = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:

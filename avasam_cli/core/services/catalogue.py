@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
+from avasam_cli.core.lightdb import escape_like
 from avasam_cli.core.models import Product, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, format_rate, parse_pence, parse_vat_rate
 from avasam_cli.core.postcodes import format_exclusions, parse_exclusions
@@ -145,8 +146,3 @@ def product_row(product: Product, supplier_code: str) -> dict[str, Any]:
         "vat_rate": format_rate(product.vat_rate_bp),
         "currency": "GBP",
     }
-
-
-def escape_like(text: str) -> str:
-    """Text for a LIKE pattern with escape "\\": its own %, _ and \\ match literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

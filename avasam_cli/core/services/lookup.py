@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.errors import InvalidInput, NotFound
+from avasam_cli.core.db import session_rows
+from avasam_cli.core.errors import NotFound
 from avasam_cli.core.models import Channel, ExportTarget, Order, Product, Supplier, Ticket
+from avasam_cli.core.services import order_ids
+from avasam_cli.core.services.order_ids import ORDER_NUMBER_PREFIX
 
 if TYPE_CHECKING:
     from avasam_cli.core.workspace import Workspace
 
-ORDER_NUMBER_PREFIX = "AV"
-_NUMBER = re.compile(rf"^{ORDER_NUMBER_PREFIX}[0-9]{{7}}$", re.IGNORECASE)
 # Channel and export names: short, no spaces, safe in file names and crontabs.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MANUAL_CHANNEL = "manual"  # the built-in channel of orders keyed in by hand
@@ -34,35 +35,9 @@ def order_number(order_id: int) -> str:
 
 
 def find_order_id(session: Session, ident: str) -> int:
-    """The id of the order `ident` names. An ambiguous reference lists the candidates."""
-    ident = ident.strip()
-    if not ident:
-        raise InvalidInput("an order number, id or reference is needed")
-    if _NUMBER.match(ident):
-        found = session.scalar(select(Order.id).where(Order.number == ident.upper()))
-        if found is not None:
-            return found
-    if ident.isdigit() and len(ident) < 12:
-        found = session.scalar(select(Order.id).where(Order.id == int(ident)))
-        if found is not None:
-            return found
-    rows = session.execute(
-        select(Order.id, Order.number, Order.status)
-        .where(Order.channel_reference == ident)
-        .order_by(Order.id)
-        .limit(20)
-    ).all()
-    if len(rows) == 1:
-        return int(rows[0].id)
-    if not rows:
-        raise NotFound(
-            f"no order {ident!r} (tried order number, id and reference); "
-            "find it with `avasam orders list --search`"
-        )
-    candidates = ", ".join(f"{r.number or 'QUEUE'} (id {r.id}, {r.status})" for r in rows)
-    raise InvalidInput(
-        f"reference {ident!r} matches {len(rows)} orders: {candidates}; name one by its id"
-    )
+    """The id of the order `ident` names (the rule lives in order_ids, shared with the
+    light read path)."""
+    return order_ids.find_order_id(session_rows(session), ident)
 
 
 def lock_order(session: Session, order_id: int) -> Order:
@@ -126,7 +101,7 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 
 def names_starting(ws: Workspace, kind: str, prefix: str, limit: int = 50) -> list[str]:
     """Names of one kind starting with `prefix`, for shell completion."""
-    from avasam_cli.core.services.catalogue import escape_like
+    from avasam_cli.core.lightdb import escape_like
 
     column = {
         "channel": Channel.name,

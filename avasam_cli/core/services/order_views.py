@@ -1,4 +1,5 @@
-"""Read models of one order: everything about it, and its audit trail."""
+"""Read models of one order: everything about it and its audit trail (on the light read
+path, core/lightdb.py), and the state of orders a command has just changed."""
 
 from __future__ import annotations
 
@@ -6,74 +7,100 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
-
-from avasam_cli.core.models import Order, OrderEvent, OrderNote
 from avasam_cli.core.money import format_pence, format_rate
-from avasam_cli.core.services.lookup import find_order_id
+from avasam_cli.core.services.order_ids import find_order_id
 from avasam_cli.core.workspace import Workspace
+
+ORDER_SQL = """SELECT o.id, o.number, o.channel_reference, c.name, s.code, o.status,
+ o.payment_status, o.shipping_status, o.hold_reason, o.cancel_reason, o.payment_error,
+ o.placed_at, o.downloaded_at, o.paid_at, o.received_by_supplier_at, o.dispatched_at,
+ o.cancelled_at, o.name, o.address1, o.address2, o.city, o.county, o.postcode, o.country,
+ o.phone, o.email, o.shipping_service, o.channel_shipping_method, o.tracking_number,
+ o.carrier, o.items_pence, o.shipping_pence, o.vat_pence, o.total_pence, o.currency
+ FROM orders o JOIN channels c ON c.id = o.channel_id
+ LEFT JOIN suppliers s ON s.id = o.supplier_id WHERE o.id = ?"""
+LINES_SQL = """SELECT line_no, sku, channel_sku, supplier_product_id, title, quantity,
+ unit_price_pence, vat_rate_bp, line_vat_pence, line_total_pence
+ FROM order_lines WHERE order_id = ? ORDER BY line_no"""
+TIMES = ("placed_at", "downloaded_at", "paid_at", "received_by_supplier_at",
+         "dispatched_at", "cancelled_at")  # fmt: skip
 
 
 def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
-    with ws.uow(read_only=True) as uow:
-        session = uow.session
-        order = session.get_one(Order, find_order_id(session, ident))
-        notes = session.scalars(
-            select(OrderNote).where(OrderNote.order_id == order.id).order_by(OrderNote.id)
-        ).all()
-        return {
-            "id": order.id,
-            "number": order.number or "QUEUE",
-            "reference": order.channel_reference,
-            "channel": order.channel.name,
-            "supplier": order.supplier.code if order.supplier else None,
-            **_state(order),
-            "payment_error": order.payment_error,
-            "placed_at": order.placed_at,
-            "downloaded_at": order.downloaded_at,
-            "paid_at": order.paid_at,
-            "received_by_supplier_at": order.received_by_supplier_at,
-            "dispatched_at": order.dispatched_at,
-            "cancelled_at": order.cancelled_at,
-            "delivery": {
-                "name": order.name,
-                "address1": order.address1,
-                "address2": order.address2,
-                "city": order.city,
-                "county": order.county,
-                "postcode": order.postcode,
-                "country": order.country,
-                "phone": order.phone,
-                "email": order.email,
-            },
-            "shipping_service": order.shipping_service,
-            "channel_shipping_method": order.channel_shipping_method,
-            "tracking_number": order.tracking_number,
-            "carrier": order.carrier,
-            "items": [
-                {
-                    "line": line.line_no,
-                    "sku": line.sku,
-                    "channel_sku": line.channel_sku,
-                    "supplier_product_id": line.supplier_product_id,
-                    "title": line.title,
-                    "quantity": line.quantity,
-                    "unit_price_ex_vat": format_pence(line.unit_price_pence),
-                    "vat_rate": format_rate(line.vat_rate_bp),
-                    "line_vat": format_pence(line.line_vat_pence),
-                    "line_total_inc_vat": format_pence(line.line_total_pence),
-                }
-                for line in order.lines
-            ],
-            "totals": {
-                "items_ex_vat": format_pence(order.items_pence),
-                "shipping_ex_vat": format_pence(order.shipping_pence),
-                "vat": format_pence(order.vat_pence),
-                "total": format_pence(order.total_pence),
-                "currency": order.currency,
-            },
-            "notes": [{"at": n.at, "by": n.actor, "text": n.text} for n in notes],
-        }
+    """Everything about one order, on the light read path (core/lightdb.py)."""
+    db = ws.light()
+    order_id = find_order_id(db.rows, ident)
+    (id_, number, reference, channel, supplier, status, payment, shipping, hold, cancel,
+     payment_error, *times, name, address1, address2, city, county, postcode, country,
+     phone, email, service, method, tracking, carrier, items, shipping_pence, vat, total,
+     currency) = db.rows(ORDER_SQL, [order_id])[0]  # fmt: skip
+    lines = db.rows(LINES_SQL, [order_id])
+    notes = db.rows(
+        "SELECT at, actor, text FROM order_notes WHERE order_id = ? ORDER BY id", [order_id]
+    )
+    return {
+        "id": id_,
+        "number": number or "QUEUE",
+        "reference": reference,
+        "channel": channel,
+        "supplier": supplier,
+        "status": status,
+        "payment_status": payment,
+        "shipping_status": shipping,
+        "hold_reason": hold,
+        "cancel_reason": cancel,
+        "payment_error": payment_error,
+        **{key: db.time_value(value) for key, value in zip(TIMES, times, strict=True)},
+        "delivery": {
+            "name": name,
+            "address1": address1,
+            "address2": address2,
+            "city": city,
+            "county": county,
+            "postcode": postcode,
+            "country": country,
+            "phone": phone,
+            "email": email,
+        },
+        "shipping_service": service,
+        "channel_shipping_method": method,
+        "tracking_number": tracking,
+        "carrier": carrier,
+        "items": [
+            {
+                "line": line_no,
+                "sku": sku,
+                "channel_sku": channel_sku,
+                "supplier_product_id": supplier_product_id,
+                "title": title,
+                "quantity": quantity,
+                "unit_price_ex_vat": format_pence(unit_pence),
+                "vat_rate": format_rate(vat_rate_bp),
+                "line_vat": format_pence(line_vat),
+                "line_total_inc_vat": format_pence(line_total),
+            }
+            for (
+                line_no,
+                sku,
+                channel_sku,
+                supplier_product_id,
+                title,
+                quantity,
+                unit_pence,
+                vat_rate_bp,
+                line_vat,
+                line_total,
+            ) in lines
+        ],
+        "totals": {
+            "items_ex_vat": format_pence(items),
+            "shipping_ex_vat": format_pence(shipping_pence),
+            "vat": format_pence(vat),
+            "total": format_pence(total),
+            "currency": currency,
+        },
+        "notes": [{"at": db.time_value(at), "by": by, "text": text} for at, by, text in notes],
+    }
 
 
 SUMMARY_COLUMNS = [
@@ -95,6 +122,10 @@ SUMMARY_COLUMNS = [
 def order_summaries(ws: Workspace, order_ids: list[int]) -> list[dict[str, Any]]:
     """The state of orders a command has just changed, in the order given: what a script
     needs (number, statuses, total) to go on."""
+    from sqlalchemy import select
+
+    from avasam_cli.core.models import Order
+
     if not order_ids:
         return []
     with ws.uow(read_only=True) as uow:
@@ -116,7 +147,7 @@ def order_summaries(ws: Workspace, order_ids: list[int]) -> list[dict[str, Any]]
         ]
 
 
-def _state(order: Order) -> dict[str, str | None]:
+def _state(order: Any) -> dict[str, str | None]:
     return {
         "status": order.status,
         "payment_status": order.payment_status,
@@ -127,20 +158,22 @@ def _state(order: Order) -> dict[str, str | None]:
 
 
 def order_audit(ws: Workspace, ident: str) -> Iterator[dict[str, Any]]:
-    with ws.uow(read_only=True) as uow:
-        order_id = find_order_id(uow.session, ident)
-        events = uow.session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-        )
-        for event in events:
-            yield {
-                "at": event.at,
-                "actor": event.actor,
-                "event": event.event,
-                "from_status": event.from_status,
-                "to_status": event.to_status,
-                "details": _details(event.details),
-            }
+    db = ws.light()
+    order_id = find_order_id(db.rows, ident)
+    events = db.stream(
+        "SELECT at, actor, event, from_status, to_status, details FROM order_events"
+        " WHERE order_id = ? ORDER BY id",
+        [order_id],
+    )
+    for at, actor, event, from_status, to_status, details in events:
+        yield {
+            "at": db.time_value(at),
+            "actor": actor,
+            "event": event,
+            "from_status": from_status,
+            "to_status": to_status,
+            "details": _details(details),
+        }
 
 
 def _details(text: str | None) -> str:
