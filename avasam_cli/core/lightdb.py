@@ -104,7 +104,6 @@ class LightDB:
                 )
                 local.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
                 local.execute("PRAGMA query_only=1")
-                local.execute("PRAGMA cache_size=-65536")
             except sqlite3.Error as exc:
                 raise self._cannot_open(exc) from None
             return local

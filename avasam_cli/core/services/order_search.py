@@ -78,10 +78,11 @@ class Where:
 
 def count_orders(ws: Workspace, query: OrderQuery) -> int:
     db = ws.light()
-    if query.statuses:
+    if query.statuses or (query.search and query.search.strip()):
         return _count(db, _conditions(db, query, counting=True))
     # "every status but matching" as all minus matching: SQLite counts a whole table
-    # from its smallest index, so the common unfiltered count stays instant.
+    # from its smallest index, so the common unfiltered count stays instant. (Not with a
+    # search: that would run the search twice.)
     others = _conditions(db, query, with_status=False, counting=True)
     return _count(db, others) - _count(db, others.plus("o.status = ?", Status.MATCHING.value))
 
