@@ -58,18 +58,25 @@ SEARCHES = [
     'quote"d',
     "zzqx nothing",
     "oak zzqx",
+    "\u0301",  # a lone combining accent: nothing once folded
+    "🍕🍕🍕",
+    "lamp 🍕",
 ]
 
 
 def _reference(search: str, titles: dict[str, str]) -> set[str]:
     """The rule: every folded word is a substring of one line's folded title."""
     words = fold_text(search).split()
+    if not words:
+        return set()
     return {ref for ref, title in titles.items() if all(w in fold_text(title) for w in words)}
 
 
 def _old_like(search: str, titles: dict[str, str]) -> set[str]:
     """What the LIKE search found before the index: lower-cased substrings, no folding."""
     words = search.lower().split()
+    if not fold_text(search).split():
+        return set()
     return {ref for ref, title in titles.items() if all(w in title.lower() for w in words)}
 
 

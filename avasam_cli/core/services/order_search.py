@@ -217,6 +217,8 @@ def _title_match(db: LightDB, text: str, *, first_rows: bool) -> tuple[str, ...]
     index and checks their lines (`EXISTS`), stopping at the page's end.
     """
     words = list(dict.fromkeys(fold_text(text).split()))
+    if not words:  # nothing left once folded (a lone combining accent): no title holds it
+        return ("1 = 0",)
     long_words = [w for w in words if len(w) >= TRIGRAM]
     match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
     use_index = db.dialect == "sqlite" and bool(long_words)
