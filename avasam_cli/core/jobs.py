@@ -20,15 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import literal_column, text, update
 from sqlalchemy.engine import make_url
 
 from avasam_cli.core.errors import AvasamError, InvalidInput, describe_unexpected
 from avasam_cli.core.models import JobRun
-from avasam_cli.core.statuses import RunOutcome
+from avasam_cli.core.statuses import JOBS, RunOutcome
 from avasam_cli.core.workspace import Workspace
 
-JOBS = ("pull", "match", "process", "exports")
+__all__ = ["JOBS", "Job", "JobBusy", "log_line", "run_job"]
 
 
 class JobBusy(Exception):
@@ -127,11 +127,15 @@ def _lock(ws: Workspace, name: str) -> Iterator[None]:
 
 def _reap(ws: Workspace, name: str) -> None:
     """Runs of this job still marked `running` were killed: we hold the job's lock, which a
-    live run would hold (the operating system or the server freed it when it died)."""
+    live run would hold (the operating system or the server freed it when it died).
+
+    'running' is written into the SQL, not bound: SQLite uses a partial index
+    (`... WHERE outcome = 'running'`) only for the literal, and without one this reads
+    every run the job ever had (a cron job has a hundred thousand a year)."""
     with ws.uow() as uow:
         uow.session.execute(
             update(JobRun)
-            .where(JobRun.job == name, JobRun.outcome == RunOutcome.RUNNING)
+            .where(JobRun.job == name, JobRun.outcome == literal_column(f"'{RunOutcome.RUNNING}'"))
             .values(outcome=RunOutcome.KILLED, finished_at=ws.now())
         )
         uow.commit()

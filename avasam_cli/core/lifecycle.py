@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.errors import NotAllowed
 from avasam_cli.core.models import Order, OrderEvent, Ticket
 from avasam_cli.core.statuses import (
+    CHANGE_IGNORED,
     CancelReason,
     HoldReason,
     Payment,
@@ -26,17 +27,12 @@ from avasam_cli.core.statuses import (
     TicketStatus,
 )
 
-__all__ = ["CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
+__all__ = ["CHANGE_IGNORED", "CancelReason", "HoldReason", "Payment", "Shipping", "Status"]
 
 
 # Statuses an order can be cancelled from (open only until the supplier has received it,
 # for the seller's own cancel: see check_direct_cancel).
 CANCELLABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE, Status.OPEN)
-
-# The audit event of a channel change not applied to an order (it had gone to the
-# supplier, or lines were added or removed); `status` lists such orders until a ticket
-# is raised for them after the event.
-CHANGE_IGNORED = "channel_change_ignored"
 
 # The statuses an order is created in: waiting for its lines to be linked, or ready.
 START = (Status.MATCHING, Status.QUEUE)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -61,6 +62,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of only the rows `where` holds (both databases). A query uses it only when
+    it repeats the condition with the same literals, so those queries write them inline
+    (core/services/status.py)."""
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
 
 
 def table(model: type[Base]) -> Table:
@@ -186,6 +194,12 @@ class Order(Base):
         Index("ix_orders_supplier_status", "supplier_id", "status"),
         Index("ix_orders_channel_placed_at", "channel_id", "placed_at"),
         Index("ix_orders_total_pence", "total_pence"),
+        # Small indexes of the orders in flight that `status` counts (migration 0010).
+        partial_index(
+            "ix_orders_open_paid_at", "paid_at", where="status = 'open' AND payment_status = 'paid'"
+        ),
+        partial_index("ix_orders_held_reason", "hold_reason", where="status = 'held'"),
+        partial_index("ix_orders_payment_error", "status", where="payment_error IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -280,6 +294,14 @@ class OrderEvent(Base):
     """The audit trail: appended in the same transaction as the change it records."""
 
     __tablename__ = "order_events"
+    __table_args__ = (
+        partial_index(
+            "ix_order_events_change_ignored",
+            "order_id",
+            "at",
+            where="event = 'channel_change_ignored'",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -421,7 +443,10 @@ class JobRun(Base):
     """One run of a recurring job (pull, match, process, exports), for `avasam status`."""
 
     __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+    __table_args__ = (
+        Index("ix_job_runs_job_started", "job", "started_at"),
+        partial_index("ix_job_runs_running", "job", where="outcome = 'running'"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(32))

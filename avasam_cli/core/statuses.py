@@ -117,3 +117,12 @@ class DispatchFileStatus(StrEnum):
 
     SHIPPED = "SHIPPED"
     CANCELLED = "CANCELLED"
+
+
+# The recurring jobs, by the name their lock, run record and log line carry.
+JOBS = ("pull", "match", "process", "exports")
+
+# The audit event of a channel change not applied to an order (it had gone to the
+# supplier, or lines were added or removed); `status` lists such orders until a ticket
+# is raised for them after the event.
+CHANGE_IGNORED = "channel_change_ignored"

@@ -9,7 +9,7 @@ cancel them).
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,11 +19,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import AvasamError, RemoteError
-from avasam_cli.core.export_file import Written, write_export
+from avasam_cli.core.export_file import LINE_FIELDS, ORDER_FIELDS, Written, write_export
 from avasam_cli.core.lifecycle import Payment, Shipping, Status, event_row
 from avasam_cli.core.models import (
     ExportedOrder,
@@ -35,7 +48,7 @@ from avasam_cli.core.models import (
     OrderNote,
     table,
 )
-from avasam_cli.core.progress import SILENT, Progress, counted
+from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.retry import retry
 from avasam_cli.core.schedule import is_due, parse_schedule
 from avasam_cli.core.services.exports import render_filename, target_of
@@ -45,6 +58,8 @@ from avasam_cli.core.transports import TransferError, Uploader, uploader_for
 from avasam_cli.core.workspace import Workspace
 
 ATTEMPTS = 3
+ROWS_PER_FETCH = 5000  # order lines per fetch from the export's server-side cursor
+SENT = "sent_to_supplier"
 STALE_CLAIM = timedelta(minutes=15)
 
 # Where a dry run's file goes, chosen by the caller (a file, stdout): opens a binary stream,
@@ -271,12 +286,14 @@ def _claim_orders(ws: Workspace, export_id: int, only_new: bool, claimed_at: dat
             Order.received_by_supplier_at.is_(None),
         ]
         first_time = list(
-            session.scalars(select(Order.id).where(*waiting).order_by(Order.id).with_for_update())
+            session.connection().scalars(  # plain ids, not through the ORM's loading
+                select(Order.id).where(*waiting).order_by(Order.id).with_for_update()
+            )
         )
-        session.execute(
+        session.execute(  # the row changes now (a cancel sees it): updated_at with it
             update(Order)
             .where(*waiting)
-            .values(received_by_supplier_at=claimed_at)
+            .values(received_by_supplier_at=claimed_at, updated_at=claimed_at)
             .execution_options(synchronize_session=False)
         )
         uow.commit()
@@ -297,7 +314,7 @@ def _release_orders(ws: Workspace, export_id: int, claimed_at: datetime) -> None
                 .scalar_subquery(),
                 ~exists().where(ExportedOrder.order_id == Order.id),
             )
-            .values(received_by_supplier_at=None)
+            .values(received_by_supplier_at=None, updated_at=ws.now())
             .execution_options(synchronize_session=False)
         )
         uow.commit()
@@ -313,6 +330,8 @@ def _write(
     *,
     claimed: bool,
 ) -> Written:
+    """Stream the export's order lines into `local`: plain rows from a server-side cursor
+    (never the whole export in memory), no ORM objects."""
     with ws.uow(read_only=True) as uow:
         session = uow.session
         export = session.get_one(ExportTarget, export_id)
@@ -321,57 +340,40 @@ def _write(
             conditions.append(Order.received_by_supplier_at.is_not(None))
         query = (
             select(
-                Order.id,
-                Order.number,
-                Order.channel_reference,
-                Order.placed_at,
-                Order.shipping_service,
-                Order.name,
-                Order.address1,
-                Order.address2,
-                Order.city,
-                Order.county,
-                Order.postcode,
-                Order.country,
-                Order.phone,
-                Order.email,
-                Order.note_count,
-                OrderLine.sku,
-                OrderLine.supplier_product_id,
-                OrderLine.title,
-                OrderLine.quantity,
-                OrderLine.unit_price_pence,
-                OrderLine.vat_rate_bp,
-                OrderLine.line_total_pence,
+                *(
+                    # as the driver gives it (text on SQLite, a datetime on PostgreSQL):
+                    # the file converts it once per order, not the column type once per line
+                    type_coerce(Order.placed_at, String).label(name)
+                    if name == "placed_at"
+                    else getattr(Order, name)
+                    for name in ORDER_FIELDS
+                ),
+                *(getattr(OrderLine, name) for name in LINE_FIELDS),
             )
             .join(OrderLine, OrderLine.order_id == Order.id)
             .where(*conditions)
             .order_by(Order.id, OrderLine.line_no)
+            .execution_options(stream_results=True, yield_per=ROWS_PER_FETCH)
         )
+        connection = session.connection()
 
         def notes(order_id: int) -> str:
             return " | ".join(
-                session.scalars(
+                connection.scalars(
                     select(OrderNote.text)
                     .where(OrderNote.order_id == order_id)
                     .order_by(OrderNote.id)
                 )
             )
 
+        def rows() -> Iterator[Any]:
+            for part in connection.execute(query).partitions():
+                yield from part
+                progress.advance(len(part))
+
         with local.open("wb") as out:
             progress.start(None)
-            rows = counted(session.execute(query.execution_options(yield_per=2000)), progress)
-            written = write_export(
-                rows,
-                notes,
-                fmt,
-                ws.timezone,
-                out,
-                raw_csv=export.raw_csv,
-            )
-            out.flush()
-            os.fsync(out.fileno())
-        return written
+            return write_export(rows(), notes, fmt, ws.timezone, out, raw_csv=export.raw_csv)
 
 
 def _upload_with_retries(uploader: Uploader, local: Path, name: str, backoff: float) -> None:
@@ -445,39 +447,67 @@ def _mark_sent(
     actor: str,
     now: datetime,
 ) -> None:
-    for start in range(0, len(order_ids), 1000):
-        chunk = order_ids[start : start + 1000]
-        known = set(
-            session.scalars(
-                select(ExportedOrder.order_id).where(
-                    ExportedOrder.export_id == export.id, ExportedOrder.order_id.in_(chunk)
-                )
-            )
+    """Set-based: two statements for the whole file, whatever its size. The ids go to the
+    database as one value (a JSON array on SQLite, an integer array on PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    sent = _id_rows(dialect, order_ids, "sent")
+    # An order this export sent before keeps its row: ON CONFLICT DO NOTHING on the
+    # (export_id, order_id) key. (Not NOT EXISTS: PostgreSQL plans that against the table
+    # as it was before the insert, often empty, and rescans it for every id.)
+    rows = select(literal(export.id), sent.c.value, literal(run_id)).where(
+        sent.c.value.is_not(None)  # keeps SQLite's parser from reading ON CONFLICT as a join's
+    )
+    columns, key = ["export_id", "order_id", "run_id"], ["export_id", "order_id"]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        session.execute(
+            postgresql.insert(table(ExportedOrder))
+            .from_select(columns, rows)
+            .on_conflict_do_nothing(index_elements=key)
         )
-        fresh = [oid for oid in chunk if oid not in known]
-        if fresh:
-            session.execute(
-                insert(table(ExportedOrder)),
-                [{"export_id": export.id, "order_id": oid, "run_id": run_id} for oid in fresh],
-            )
-        first_time = [oid for oid in chunk if oid in first_time_ids]
-        if first_time:
-            session.execute(
-                update(table(Order)).where(table(Order).c.id.in_(first_time)).values(updated_at=now)
-            )
-            session.execute(
-                insert(table(OrderEvent)),
-                [
-                    event_row(
-                        oid,
-                        "sent_to_supplier",
-                        actor=actor,
-                        at=now,
-                        details={"export": export.name, "file": file_name},
-                    )
-                    for oid in first_time
-                ],
-            )
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        session.execute(
+            sqlite.insert(table(ExportedOrder))
+            .from_select(columns, rows)
+            .on_conflict_do_nothing(index_elements=key)
+        )
+    first_time = [oid for oid in order_ids if oid in first_time_ids]
+    if not first_time:
+        return
+    received = _id_rows(dialect, first_time, "received")  # updated_at was set by the claim
+    row = event_row(
+        None, SENT, actor=actor, at=now, details={"export": export.name, "file": file_name}
+    )
+    events = table(OrderEvent)
+    session.execute(
+        insert(events).from_select(
+            list(row),
+            select(
+                *(
+                    received.c.value
+                    if column == "order_id"
+                    else literal(value, events.c[column].type).label(column)
+                    for column, value in row.items()
+                )
+            ),
+        )
+    )
+
+
+def _id_rows(dialect: str, ids: list[int], name: str) -> Any:
+    """`ids` as a table of one column, `value`, passed as a single parameter."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return (
+            func.unnest(bindparam(name, ids, type_=ARRAY(Integer)))
+            .table_valued("value")
+            .render_derived()
+        )
+    return func.json_each(bindparam(name, json.dumps(ids), type_=String)).table_valued("value")
 
 
 def _copy_out(local: Path, output: DryRunOutput | None) -> None:

@@ -1,4 +1,11 @@
-"""`avasam status`: the jobs' last runs, the balance, and what needs attention."""
+"""`avasam status`: the jobs' last runs, the balance, and what needs attention.
+
+Monitors run it every few minutes against a million orders, so it takes the light read
+path (core/lightdb.py: the driver alone, no SQLAlchemy) and every count reads an index,
+never the orders or their audit trail row by row. The fixed values (statuses, the event
+name) are written into the SQL, not bound: a partial index (`... WHERE status = 'held'`)
+serves a query only when the query repeats that literal.
+"""
 
 from __future__ import annotations
 
@@ -6,109 +13,101 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
-
-from avasam_cli.core.jobs import JOBS
-from avasam_cli.core.lifecycle import CHANGE_IGNORED, Payment, Status
-from avasam_cli.core.models import (
-    Account,
-    ExportRun,
-    ExportTarget,
-    JobRun,
-    Order,
-    OrderEvent,
-    Ticket,
-)
+from avasam_cli.core.lightdb import LightDB
 from avasam_cli.core.money import format_pence
-from avasam_cli.core.statuses import RunOutcome, TicketStatus
+from avasam_cli.core.statuses import (
+    CHANGE_IGNORED,
+    JOBS,
+    Payment,
+    RunOutcome,
+    Status,
+    TicketStatus,
+)
 from avasam_cli.core.workspace import Workspace
 
 # A job run still `running` after this long was killed or hung: no job holds its lock for
 # longer (a pull, a processing queue or an export of a busy day takes minutes).
 LONGEST_JOB_RUN = timedelta(hours=6)
 
+# The job's latest run, read backwards along ix_job_runs_job_started: a cron job leaves a
+# hundred thousand runs a year. Runs started at the same moment go by id.
+LAST_RUN = (
+    "SELECT started_at, outcome, summary FROM job_runs WHERE job = ? "
+    "ORDER BY started_at DESC, id DESC LIMIT 1"
+)
+# The outcome of an export's latest run that was not a rehearsal.
+LAST_EXPORT_OUTCOME = (
+    "SELECT outcome FROM export_runs WHERE export_id = ? "
+    f"AND outcome <> '{RunOutcome.DRY_RUN}' ORDER BY started_at DESC, id DESC LIMIT 1"
+)
+HELD_BY_REASON = (
+    f"SELECT hold_reason, count(*) FROM orders WHERE status = '{Status.HELD}' "
+    "GROUP BY hold_reason ORDER BY hold_reason"
+)
+UNMATCHED = f"SELECT count(*) FROM orders WHERE status = '{Status.UNMATCHED}'"
+FAILED_PAYMENT = (
+    f"SELECT count(*) FROM orders WHERE status = '{Status.QUEUE}' AND payment_error IS NOT NULL"
+)
+OPEN_TICKETS = f"SELECT count(*) FROM tickets WHERE status = '{TicketStatus.OPEN}'"
+# Orders with a channel change that was not applied (a `channel_change_ignored` audit
+# event: the order had gone to the supplier, or lines were added or removed) and no ticket
+# raised for the order since that event. Raising a ticket is how the seller takes it up
+# with the supplier, so it clears the item; no column is needed.
+CHANGES_NOT_APPLIED = (
+    "SELECT count(DISTINCT order_events.order_id) FROM order_events "
+    f"WHERE order_events.event = '{CHANGE_IGNORED}' AND NOT EXISTS (SELECT 1 FROM tickets "
+    "WHERE tickets.order_id = order_events.order_id AND tickets.created_at >= order_events.at)"
+)
+STALE = (
+    f"SELECT count(*) FROM orders WHERE status = '{Status.OPEN}' "
+    f"AND payment_status = '{Payment.PAID}' AND paid_at < ?"
+)
+ENABLED_EXPORTS = "SELECT id, name FROM export_targets WHERE enabled = ? ORDER BY name"
+BALANCE = "SELECT balance_pence FROM accounts WHERE id = 1"
+
 
 def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
     """Counts are numbers, lists are lists: `status --format json` is for monitors. Open
     orders paid more than `stale_days` ago and not dispatched count as stale."""
     now = ws.now()
-    with ws.uow(read_only=True) as uow:
-        session = uow.session
-
-        def count(*conditions: Any) -> int:
-            return int(
-                session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
-            )
-
-        jobs = []
-        failed_jobs, stuck_jobs = [], []
-        for name in JOBS:
-            run = session.scalars(
-                select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(1)
-            ).first()
-            if run is not None and run.outcome == RunOutcome.FAILED:
-                failed_jobs.append(name)
-            elif (
-                run is not None
-                and run.outcome == RunOutcome.RUNNING
-                and run.started_at < now - LONGEST_JOB_RUN
-            ):
-                stuck_jobs.append(name)  # killed, or hung: either way nobody is running it
-            jobs.append(
-                {
-                    "job": name,
-                    "last_run": run.started_at if run else None,
-                    "outcome": run.outcome if run else "never run",
-                    "counts": json.loads(run.summary) if run and run.summary else {},
-                }
-            )
-        held = {
-            reason: n
-            for reason, n in session.execute(
-                select(Order.hold_reason, func.count())
-                .where(Order.status == Status.HELD)
-                .group_by(Order.hold_reason)
-                .order_by(Order.hold_reason)
-            )
-        }
-        failed_exports = []
-        for export in session.scalars(
-            select(ExportTarget).where(ExportTarget.enabled.is_(True)).order_by(ExportTarget.name)
-        ):
-            last = session.scalars(
-                select(ExportRun)
-                .where(ExportRun.export_id == export.id, ExportRun.outcome != RunOutcome.DRY_RUN)
-                .order_by(ExportRun.id.desc())
-                .limit(1)
-            ).first()
-            if last is not None and last.outcome == RunOutcome.FAILED:
-                failed_exports.append(export.name)
-        attention = {
-            "unmatched_orders": count(Order.status == Status.UNMATCHED),
-            "held_orders": sum(held.values()),
-            "held_by_reason": held,
-            "queued_with_failed_payment": count(
-                Order.status == Status.QUEUE, Order.payment_error.is_not(None)
-            ),
-            "failed_exports": failed_exports,
-            "failed_jobs": failed_jobs,
-            "stuck_jobs": stuck_jobs,
-            "open_tickets": int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(Ticket)
-                    .where(Ticket.status == TicketStatus.OPEN)
-                )
-                or 0
-            ),
-            "channel_changes_not_applied": _changes_not_applied(session),
-            "stale_open_orders": count(
-                Order.status == Status.OPEN,
-                Order.payment_status == Payment.PAID,
-                Order.paid_at < now - timedelta(days=stale_days),
-            ),
-        }
-        balance = session.get_one(Account, 1).balance_pence
+    db = ws.light()
+    jobs = []
+    failed_jobs, stuck_jobs = [], []
+    for name in JOBS:
+        found = db.rows(LAST_RUN, (name,))
+        started, outcome, summary = found[0] if found else (None, None, None)
+        started = db.time_value(started)
+        if outcome == RunOutcome.FAILED:
+            failed_jobs.append(name)
+        elif outcome == RunOutcome.RUNNING and started and started < now - LONGEST_JOB_RUN:
+            stuck_jobs.append(name)  # killed, or hung: either way nobody is running it
+        jobs.append(
+            {
+                "job": name,
+                "last_run": started,
+                "outcome": outcome if found else "never run",
+                "counts": json.loads(summary) if summary else {},
+            }
+        )
+    held = {reason: int(n) for reason, n in db.rows(HELD_BY_REASON)}
+    failed_exports = [
+        name
+        for export_id, name in db.rows(ENABLED_EXPORTS, (True,))
+        if db.scalar(LAST_EXPORT_OUTCOME, (export_id,)) == RunOutcome.FAILED
+    ]
+    attention = {
+        "unmatched_orders": _count(db, UNMATCHED),
+        "held_orders": sum(held.values()),
+        "held_by_reason": held,
+        "queued_with_failed_payment": _count(db, FAILED_PAYMENT),
+        "failed_exports": failed_exports,
+        "failed_jobs": failed_jobs,
+        "stuck_jobs": stuck_jobs,
+        "open_tickets": _count(db, OPEN_TICKETS),
+        "channel_changes_not_applied": _count(db, CHANGES_NOT_APPLIED),
+        "stale_open_orders": _count(db, STALE, (db.time_param(now - timedelta(days=stale_days)),)),
+    }
+    balance = int(db.scalar(BALANCE) or 0)
     needs = any(v for k, v in attention.items() if k != "held_by_reason")
     return {
         "balance": format_pence(balance),
@@ -120,19 +119,5 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
     }
 
 
-def _changes_not_applied(session: Any) -> int:
-    """Orders with a channel change that was not applied (a `channel_change_ignored` audit
-    event: the order had gone to the supplier, or lines were added or removed) and no
-    ticket raised for the order since that event. Raising a ticket is how the seller takes
-    it up with the supplier, so it clears the item; no column is needed."""
-    ticket_since = exists().where(
-        and_(Ticket.order_id == OrderEvent.order_id, Ticket.created_at >= OrderEvent.at)
-    )
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(OrderEvent.order_id))).where(
-                OrderEvent.event == CHANGE_IGNORED, ~ticket_since
-            )
-        )
-        or 0
-    )
+def _count(db: LightDB, sql: str, params: tuple[Any, ...] = ()) -> int:
+    return int(db.scalar(sql, params) or 0)
