@@ -187,7 +187,7 @@ def run(
     Example: avasam exports run --due
     """
     from avasam_cli.core.jobs import Job
-    from avasam_cli.core.services.export_run import enabled_exports, exports_due, run_export
+    from avasam_cli.core.services.due_work import exports_due
 
     ws = workspace(ctx)
     chosen = list(names or [])
@@ -199,9 +199,13 @@ def run(
         if due:
             chosen += exports_due(ws)
         if all_:
+            from avasam_cli.core.services.export_run import enabled_exports
+
             chosen += enabled_exports(ws)
         results = []
         for name in dict.fromkeys(chosen):
+            from avasam_cli.core.services.export_run import run_export  # only with work to do
+
             with progress(ctx, f"order lines written for {name}") as shown:
                 results.append(
                     run_export(

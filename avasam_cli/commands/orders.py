@@ -146,6 +146,10 @@ def process(ctx: typer.Context, fmt: RecordFormatOption = Format.table) -> None:
 
 
 def _processed(ctx: typer.Context, ws: Workspace) -> list[Outcome]:
+    from avasam_cli.core.services.due_work import anything_to_process
+
+    if not anything_to_process(ws):  # done without loading SQLAlchemy (cron runs this often)
+        return []
     from avasam_cli.core.services.processing import process_pending
 
     with progress(ctx, "orders processed") as shown:
@@ -382,26 +386,32 @@ def match(
 
     Example: avasam orders match --include-unmatched
     """
-    from avasam_cli.core.services.matching import match_waiting
+    from avasam_cli.core.services.due_work import anything_to_match
 
     ws = workspace(ctx)
     with job(ctx, "match") as current:
-        with progress(ctx, "orders matched") as shown:
-            summary = match_waiting(ws, include_unmatched=include_unmatched, progress=shown)
-        current.summary = {
-            "matched": summary.matched,
-            "held": summary.held,
-            "waiting": summary.waiting,
-            "unmatched": summary.unmatched,
-        }
+        counts = {"matched": 0, "held": 0, "waiting": 0, "unmatched": 0}
+        if anything_to_match(ws, include_unmatched=include_unmatched):
+            from avasam_cli.core.services.matching import match_waiting
+
+            with progress(ctx, "orders matched") as shown:
+                summary = match_waiting(ws, include_unmatched=include_unmatched, progress=shown)
+            counts = {
+                "matched": summary.matched,
+                "held": summary.held,
+                "waiting": summary.waiting,
+                "unmatched": summary.unmatched,
+            }
+        # else nothing waits: done without loading SQLAlchemy (cron runs this for ever)
+        current.summary = counts
         if not quiet(ctx):
             render_rows(
                 [
                     {
-                        "matched": summary.matched,
-                        "held": summary.held,
-                        "still_waiting": summary.waiting,
-                        "now_unmatched": summary.unmatched,
+                        "matched": counts["matched"],
+                        "held": counts["held"],
+                        "still_waiting": counts["waiting"],
+                        "now_unmatched": counts["unmatched"],
                     }
                 ],
                 fmt,

@@ -1,5 +1,8 @@
 """Recurring jobs: one at a time, recorded, logged.
 
+On the light path (core/lightdb.py, the driver alone): a cron job that finds nothing to
+do finishes without loading SQLAlchemy.
+
 A job holds a lock while it runs: a file lock beside a SQLite database, a PostgreSQL
 advisory lock otherwise (so two hosts sharing one database never run the same job at
 once). Both are released by the operating system or the server when a process dies, so a
@@ -20,11 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import literal_column, text, update
-from sqlalchemy.engine import make_url
-
 from avasam_cli.core.errors import AvasamError, InvalidInput, describe_unexpected
-from avasam_cli.core.models import JobRun
+from avasam_cli.core.lightdb import sqlite_path
 from avasam_cli.core.statuses import JOBS, RunOutcome
 from avasam_cli.core.workspace import Workspace
 
@@ -50,8 +50,10 @@ def run_job(ws: Workspace, name: str) -> Iterator[Job]:
     exception's message (its first line) is recorded as the run's error. How a front end
     ends a run that failed (an exit code, say) is its own business: it sets `job.failed`.
     """
-    ws.engine  # noqa: B018  (open and check the database first: a lock beside a database
-    # that is not there would create its folder)
+    # The light path's writer (core/lightdb.py): a job with nothing to do never loads
+    # SQLAlchemy. Opening it checks the database first: a lock beside a database that is
+    # not there would create its folder.
+    ws.light(write=True).scalar("SELECT 1")
     with _lock(ws, name):
         _reap(ws, name)
         job = Job(name)
@@ -94,9 +96,9 @@ def log_line(path: str | None, moment: datetime, job: Job) -> None:
 
 @contextmanager
 def _lock(ws: Workspace, name: str) -> Iterator[None]:
-    url = make_url(ws.settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        path = Path(f"{url.database}.{name}.lock")
+    db = ws.light(write=True)
+    if db.dialect == "sqlite":
+        path = Path(f"{sqlite_path(ws.settings.database_url)}.{name}.lock")
         try:  # owner-only, like the database beside it
             handle = open(  # noqa: SIM115  (closed by the `with handle` below)
                 os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600), "a"
@@ -113,51 +115,50 @@ def _lock(ws: Workspace, name: str) -> Iterator[None]:
                 raise JobBusy(name) from None
             yield  # closing the file releases the lock, as does the process dying
         return
+    # A session lock of the writer's connection: the server frees it if the process dies.
     key = zlib.crc32(f"avasam:{name}".encode())
-    with ws.engine.connect() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
-            raise JobBusy(name)
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            conn.commit()
+    if not db.scalar("SELECT pg_try_advisory_lock(?)", [key]):
+        raise JobBusy(name)
+    try:
+        yield
+    finally:
+        db.scalar("SELECT pg_advisory_unlock(?)", [key])
 
 
 def _reap(ws: Workspace, name: str) -> None:
     """Runs of this job still marked `running` were killed: we hold the job's lock, which a
     live run would hold (the operating system or the server freed it when it died).
 
-    'running' is written into the SQL, not bound: SQLite uses a partial index
-    (`... WHERE outcome = 'running'`) only for the literal, and without one this reads
-    every run the job ever had (a cron job has a hundred thousand a year)."""
-    with ws.uow() as uow:
-        uow.session.execute(
-            update(JobRun)
-            .where(JobRun.job == name, JobRun.outcome == literal_column(f"'{RunOutcome.RUNNING}'"))
-            .values(outcome=RunOutcome.KILLED, finished_at=ws.now())
-        )
-        uow.commit()
+    'running' is written into the SQL, not bound: SQLite uses the partial index
+    ix_job_runs_running only for the literal; without it this reads every run the job
+    ever had (a cron job has a hundred thousand a year)."""
+    db = ws.light(write=True)
+    db.execute(
+        f"UPDATE job_runs SET outcome = '{RunOutcome.KILLED}', finished_at = ? "
+        f"WHERE job = ? AND outcome = '{RunOutcome.RUNNING}'",
+        [db.time_param(ws.now()), name],
+    )
 
 
 def _record_start(ws: Workspace, name: str, started: datetime) -> int:
-    with ws.uow() as uow:
-        run = JobRun(
-            job=name,
-            host=socket.gethostname()[:100],
-            started_at=started,
-            outcome=RunOutcome.RUNNING,
+    db = ws.light(write=True)
+    return int(
+        db.scalar(
+            "INSERT INTO job_runs (job, host, started_at, outcome) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            [name, socket.gethostname()[:100], db.time_param(started), RunOutcome.RUNNING.value],
         )
-        uow.session.add(run)
-        uow.commit()
-        return run.id
+    )
 
 
 def _record_end(ws: Workspace, run_id: int, job: Job) -> None:
-    with ws.uow() as uow:
-        run = uow.session.get_one(JobRun, run_id)
-        run.finished_at = ws.now()
-        run.outcome = RunOutcome.FAILED if job.failed else RunOutcome.OK
-        run.summary = json.dumps(job.summary, default=str)
-        uow.commit()
+    db = ws.light(write=True)
+    db.execute(
+        "UPDATE job_runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
+        [
+            db.time_param(ws.now()),
+            (RunOutcome.FAILED if job.failed else RunOutcome.OK).value,
+            json.dumps(job.summary, default=str),
+            run_id,
+        ],
+    )

@@ -74,11 +74,13 @@ class Rows(Protocol):
 
 
 class LightDB:
-    """One read-only connection of the workspace, opened on first use."""
+    """One connection of the workspace, opened on first use: read-only, or (`write`) in
+    autocommit for the few single-statement writes of the job records (core/jobs.py)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, write: bool = False) -> None:
         self.url = url
         self.dialect = _dialect(url)
+        self.write = write
         self._conn: Any = None
 
     # -- connection ---------------------------------------------------------------------
@@ -95,7 +97,7 @@ class LightDB:
 
     def _open(self) -> Any:
         if self.dialect == "sqlite":
-            path = _sqlite_path(self.url)
+            path = sqlite_path(self.url)
             if path is not None and not Path(path).exists():
                 raise SchemaOutdated(NOT_INITIALISED)
             try:
@@ -103,7 +105,8 @@ class LightDB:
                     path or ":memory:", timeout=BUSY_SECONDS, isolation_level=None
                 )
                 local.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
-                local.execute("PRAGMA query_only=1")
+                if not self.write:
+                    local.execute("PRAGMA query_only=1")
             except sqlite3.Error as exc:
                 raise self._cannot_open(exc) from None
             return local
@@ -118,7 +121,10 @@ class LightDB:
             server = psycopg.connect(_libpq_uri(self.url), connect_timeout=10)
         except psycopg.Error as exc:
             raise self._cannot_open(exc) from None
-        server.read_only = True  # every transaction of this connection only reads
+        if self.write:
+            server.autocommit = True  # each statement its own transaction
+        else:
+            server.read_only = True  # every transaction of this connection only reads
         return server
 
     def _cannot_open(self, exc: BaseException) -> AvasamError:
@@ -147,6 +153,10 @@ class LightDB:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self._execute(sql, params).fetchall())
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A statement that returns no rows (an UPDATE), committed at once (`write`)."""
+        self._execute(sql, params)
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         found = self.rows(sql, params)
@@ -223,7 +233,7 @@ def _dialect(url: str) -> str:
     )
 
 
-def _sqlite_path(url: str) -> str | None:
+def sqlite_path(url: str) -> str | None:
     rest = url.partition("://")[2]
     if "?" in rest:
         raise InvalidInput("a SQLite URL takes no ?options here; use sqlite:///PATH")

@@ -24,7 +24,7 @@ class Workspace:
         self._check_schema = check_schema
         self._create = create  # only `avasam init` (and `db upgrade`) create a database
         self._engine: Engine | None = None
-        self._light: LightDB | None = None
+        self._light: dict[bool, LightDB] = {}
 
     @property
     def engine(self) -> Engine:
@@ -54,19 +54,20 @@ class Workspace:
 
         return UnitOfWork(self.engine, read_only=read_only)
 
-    def light(self) -> LightDB:
-        """The light read path (core/lightdb.py): the driver alone, for fast reads."""
-        if self._light is None:
-            self._light = LightDB(self.settings.database_url)
-        return self._light
+    def light(self, *, write: bool = False) -> LightDB:
+        """The light path (core/lightdb.py): the driver alone, for fast reads (and, with
+        `write`, the job records' single-statement writes)."""
+        if write not in self._light:
+            self._light[write] = LightDB(self.settings.database_url, write=write)
+        return self._light[write]
 
     def now(self) -> datetime:
         return clock.utcnow(self.settings.pinned_now)
 
     def close(self) -> None:
-        if self._light is not None:
-            self._light.close()
-            self._light = None
+        for light in self._light.values():
+            light.close()
+        self._light.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -341,3 +341,32 @@ def test_every_search_form_reads_through_indexes(
         cli.ok("orders", "list", "--search", "SKU-913", "--all", "-f", "json").stdout
     )
     assert found and all(row["status"] != "matching" for row in found)
+
+
+IDLE_JOBS = [["orders", "match"], ["orders", "process"], ["exports", "run", "--due"]]
+
+
+@pytest.mark.parametrize("args", IDLE_JOBS, ids=lambda a: " ".join(a[:2]))
+def test_an_idle_cron_job_never_imports_sqlalchemy_and_is_recorded(
+    cli: Cli, db_url: str, args: list[str]
+) -> None:
+    """Cron runs these every few minutes for ever; with nothing to do they take the light
+    path, job lock and run record included."""
+    probe = (
+        "import sys\n"
+        "from avasam_cli.main import app\n"
+        "try:\n"
+        f"    app(['--cron', *{args!r}], prog_name='avasam')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')\n"
+        "print('EXIT', code, 'LOADED', len(loaded), file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.stderr == "EXIT 0 LOADED 0\n"
+    assert run.stdout == ""  # quiet under cron
+    jobs = {j["job"]: j for j in json.loads(cli.ok("status", "-f", "json").stdout)["jobs"]}
+    name = {"orders": args[1], "exports": "exports"}[args[0]]
+    assert jobs[name]["outcome"] == "ok" and jobs[name]["last_run"]

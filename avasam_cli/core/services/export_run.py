@@ -50,7 +50,6 @@ from avasam_cli.core.models import (
 )
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.retry import retry
-from avasam_cli.core.schedule import is_due, parse_schedule
 from avasam_cli.core.services.exports import render_filename, target_of
 from avasam_cli.core.services.lookup import get_export
 from avasam_cli.core.statuses import RunOutcome
@@ -75,22 +74,6 @@ class RunResult:
     orders: int = 0
     bytes: int = 0
     error: str | None = None
-
-
-def exports_due(ws: Workspace) -> list[str]:
-    now = ws.now()
-    with ws.uow(read_only=True) as uow:
-        exports = uow.session.scalars(
-            select(ExportTarget).where(
-                ExportTarget.enabled.is_(True), ExportTarget.schedule.is_not(None)
-            )
-        )
-        return [
-            e.name
-            for e in exports
-            if e.schedule
-            and is_due(parse_schedule(e.schedule), e.last_run_at, now, ws.timezone, e.created_at)
-        ]
 
 
 def enabled_exports(ws: Workspace) -> list[str]:

@@ -1,0 +1,47 @@
+"""Is there anything for a recurring job to do? Asked on the light path (core/lightdb.py)
+before the job loads SQLAlchemy and its service: cron runs these every few minutes for
+ever, and most runs find nothing (issue 12: an idle job costs well under 0.3 s).
+
+Each question reads one index entry at most; the answer "yes" only means the job goes on
+to do its full, locked work, which decides for itself.
+"""
+
+from __future__ import annotations
+
+from avasam_cli.core.schedule import is_due, parse_schedule
+from avasam_cli.core.statuses import Status
+from avasam_cli.core.workspace import Workspace
+
+
+def anything_to_match(ws: Workspace, *, include_unmatched: bool) -> bool:
+    statuses = [Status.MATCHING, *([Status.UNMATCHED] if include_unmatched else [])]
+    return _any_order_in(ws, statuses)
+
+
+def anything_to_process(ws: Workspace) -> bool:
+    """Orders in the queue, or held ones to check again."""
+    return _any_order_in(ws, [Status.QUEUE, Status.HELD])
+
+
+def _any_order_in(ws: Workspace, statuses: list[Status]) -> bool:
+    marks = ", ".join("?" * len(statuses))
+    sql = f"SELECT 1 FROM orders WHERE status IN ({marks}) LIMIT 1"
+    return ws.light().scalar(sql, [s.value for s in statuses]) is not None
+
+
+def exports_due(ws: Workspace) -> list[str]:
+    """The enabled exports whose schedule has come due, by name."""
+    db = ws.light()
+    now = ws.now()
+    rows = db.rows(
+        "SELECT name, schedule, last_run_at, created_at FROM export_targets "
+        "WHERE enabled = ? AND schedule IS NOT NULL ORDER BY id",
+        [True],
+    )
+    due = []
+    for name, schedule, last_run_at, created_at in rows:
+        created = db.time_value(created_at) or now  # never NULL: NOT NULL column
+        last_run = db.time_value(last_run_at)
+        if schedule and is_due(parse_schedule(schedule), last_run, now, ws.timezone, created):
+            due.append(name)
+    return due
