@@ -199,15 +199,23 @@ def pull(
     Example: avasam channels pull --all
     """
     from avasam_cli.core.days import parse_since
-    from avasam_cli.core.services.pull import channels_to_pull, pull_channel
+    from avasam_cli.core.services.due_work import idle_pull
 
     ws = workspace(ctx)
     start = parse_since(since, ws.timezone, ws.now()) if since else None  # one error, once
     with job(ctx, "pull") as current:
         summaries = []
-        for name in channels_to_pull(ws, names or [], all_):
-            with progress(ctx, f"orders read from {name}") as shown:
-                summaries.append(pull_channel(ws, name, start, shown))
+        idle = idle_pull(ws) if not names and start is None else None
+        if idle is not None:  # empty drops only: done without loading SQLAlchemy
+            from avasam_cli.core.services.pull_summary import PullSummary
+
+            summaries = [PullSummary(name) for name in idle]
+        else:
+            from avasam_cli.core.services.pull import channels_to_pull, pull_channel
+
+            for name in channels_to_pull(ws, names or [], all_):
+                with progress(ctx, f"orders read from {name}") as shown:
+                    summaries.append(pull_channel(ws, name, start, shown))
         rows = [
             {
                 "channel": s.channel,

@@ -343,15 +343,23 @@ def test_every_search_form_reads_through_indexes(
     assert found and all(row["status"] != "matching" for row in found)
 
 
-IDLE_JOBS = [["orders", "match"], ["orders", "process"], ["exports", "run", "--due"]]
+IDLE_JOBS = [
+    ["orders", "match"],
+    ["orders", "process"],
+    ["exports", "run", "--due"],
+    ["channels", "pull", "--all"],
+]
 
 
 @pytest.mark.parametrize("args", IDLE_JOBS, ids=lambda a: " ".join(a[:2]))
 def test_an_idle_cron_job_never_imports_sqlalchemy_and_is_recorded(
-    cli: Cli, db_url: str, args: list[str]
+    cli: Cli, db_url: str, args: list[str], tmp_path: Path
 ) -> None:
     """Cron runs these every few minutes for ever; with nothing to do they take the light
     path, job lock and run record included."""
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / ".hidden.csv.part").write_text("being written")
+    cli.ok("channels", "add", "drop", "--type", "file", "--path", str(tmp_path / "drop"))
     probe = (
         "import sys\n"
         "from avasam_cli.main import app\n"
@@ -368,5 +376,5 @@ def test_an_idle_cron_job_never_imports_sqlalchemy_and_is_recorded(
     assert run.stderr == "EXIT 0 LOADED 0\n"
     assert run.stdout == ""  # quiet under cron
     jobs = {j["job"]: j for j in json.loads(cli.ok("status", "-f", "json").stdout)["jobs"]}
-    name = {"orders": args[1], "exports": "exports"}[args[0]]
+    name = {"orders": args[1], "exports": "exports", "channels": "pull"}[args[0]]
     assert jobs[name]["outcome"] == "ok" and jobs[name]["last_run"]

@@ -109,6 +109,18 @@ class FileDrop:
                     raise FileFormatError(line, str(exc)) from None
 
 
+def anything_dropped(folder: str) -> bool:
+    """Whether a pull of this drop folder has anything to read or report: a name it would
+    look at (a link or a non-regular file counts: the pull reports it), or a folder it
+    cannot list (the pull says why). Cheap and free of SQLAlchemy, so cron's idle pull can
+    ask it on the light path before loading the ORM."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return True
+    return any(Path(name).suffix.lower() in SUFFIXES and not name.startswith(".") for name in names)
+
+
 def _chunks(orders: Iterator[IncomingOrder]) -> Iterator[list[IncomingOrder]]:
     chunk: list[IncomingOrder] = []
     for order in orders:

@@ -8,8 +8,10 @@ to do its full, locked work, which decides for itself.
 
 from __future__ import annotations
 
+import json
+
 from avasam_cli.core.schedule import is_due, parse_schedule
-from avasam_cli.core.statuses import Status
+from avasam_cli.core.statuses import ChannelType, Status
 from avasam_cli.core.workspace import Workspace
 
 
@@ -45,3 +47,19 @@ def exports_due(ws: Workspace) -> list[str]:
         if schedule and is_due(parse_schedule(schedule), last_run, now, ws.timezone, created):
             due.append(name)
     return due
+
+
+def idle_pull(ws: Workspace) -> list[str] | None:
+    """The enabled channels, when every one is a file drop with nothing dropped (a pull
+    would read nothing and write nothing); None when a pull has work or must ask an API."""
+    from avasam_cli.core.channels.files import anything_dropped
+
+    rows = ws.light().rows(
+        "SELECT name, type, enabled, config FROM channels "
+        "WHERE removed_at IS NULL AND type <> 'manual' ORDER BY name"
+    )
+    enabled = [(name, kind, config) for name, kind, on, config in rows if on]
+    for _name, kind, config in enabled:
+        if kind != ChannelType.FILE or anything_dropped(json.loads(config)["path"]):
+            return None
+    return [name for name, _kind, _config in enabled]

@@ -3,23 +3,54 @@
 Lines linked to products are grouped by supplier: one order per supplier, all sharing
 the source order's reference. An order with an unlinked line waits in `matching`. An order
 whose shipping method maps to no service is `held` (shipping_unmapped) at once.
-Plain-row bulk inserts keep a 100,000-order pull fast and its memory flat; the lifecycle's
-row-level transition (`move_row`) sets each row's status and builds its events.
+The lifecycle's row-level transition (`move_row`) sets each row's status and builds its
+events. The rows then go to the database driver as they are (`BulkWriter`): plain tuples,
+ids allocated up front, no per-row SQLAlchemy parameter processing, so a 100,000-order pull
+runs at the driver's speed and its memory stays flat.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import Enum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.incoming import IncomingLine, IncomingOrder, group_by_supplier
 from avasam_cli.core.lifecycle import HoldReason, Payment, Shipping, Status, move_row
-from avasam_cli.core.models import Order, OrderEvent, OrderLine, SourceOrder, table
 from avasam_cli.core.textfold import fold_text
+
+SOURCE_COLUMNS = ("id", "channel_id", "external_id", "reference", "content_hash", "downloaded_at")
+LINE_COLUMNS = (
+    "id",
+    "order_id",
+    "line_no",
+    "channel_sku",
+    "product_id",
+    "sku",
+    "supplier_product_id",
+    "title",
+    "search_title",
+    "quantity",
+    "channel_unit_price_pence",
+    "unit_price_pence",
+    "vat_rate_bp",
+    "line_vat_pence",
+    "line_total_pence",
+)
+EVENT_COLUMNS = ("order_id", "at", "actor", "event", "from_status", "to_status", "details")
+# Columns holding a datetime or a status enum, converted for the driver (see BulkWriter).
+TIMES = frozenset({"downloaded_at", "placed_at", "updated_at", "at", "paid_at"})
+IN_LIST = 10_000  # ids per IN (...) list: SQLite takes at most 32,766 parameters
+ENUMS = frozenset(
+    {"status", "payment_status", "shipping_status", "hold_reason", "from_status", "to_status"}
+)
 
 
 @dataclass(frozen=True)
@@ -29,27 +60,128 @@ class Created:
     status: str
 
 
+class BulkWriter:
+    """Plain rows straight to the DB-API driver, in the session's transaction.
+
+    SQLite: one `executemany` per table, with datetimes as the very text SQLAlchemy's
+    SQLite DateTime writes (naive UTC, '%Y-%m-%d %H:%M:%S.%f'). PostgreSQL: COPY, with
+    aware datetimes. Ids are allocated before the insert (SQLite: after max(id), safe
+    because a writer holds the database's write lock from BEGIN IMMEDIATE; PostgreSQL:
+    from the table's sequence), so no RETURNING is needed to learn them."""
+
+    def __init__(self, session: Session) -> None:
+        session.flush()  # ORM changes first, in the order they were made
+        self.conn: Connection = session.connection()
+        self.sqlite = self.conn.dialect.name == "sqlite"
+        self._times: dict[datetime, Any] = {}
+
+    def time(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        # Most rows share a few instants (the pull's `now`): convert each once.
+        known = self._times.get(value)
+        if known is None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            utc = value.astimezone(UTC)
+            known = utc.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else utc
+            self._times[value] = known
+        return known
+
+    def ids(self, table: str, count: int) -> list[int]:
+        """`count` new ids for `table`, ascending."""
+        if count == 0:
+            return []
+        if self.sqlite:
+            start = self.conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar()
+            return list(range(int(start or 0) + 1, int(start or 0) + 1 + count))
+        result = self.conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table, count),
+        )
+        return sorted(int(value) for value in result.scalars())
+
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.sqlite:
+            marks = ", ".join("?" * len(columns))
+            self.conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        dbapi = self.conn.dialect.loaded_dbapi
+        statement = f"COPY {table} ({names}) FROM STDIN"
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi.Error as exc:  # as SQLAlchemy would raise it (IntegrityError, DataError...)
+            raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+    def update_in(self, table: str, values: dict[str, Any], ids: list[int]) -> None:
+        """UPDATE table SET values WHERE id IN ids: one statement per IN_LIST ids."""
+        mark = "?" if self.sqlite else "%s"
+        names = list(values)
+        assignments = ", ".join(f"{name} = {mark}" for name in names)
+        params = [self._value(name, values[name]) for name in names]
+        for start in range(0, len(ids), IN_LIST):
+            chunk = ids[start : start + IN_LIST]
+            self.conn.exec_driver_sql(
+                f"UPDATE {table} SET {assignments} WHERE id IN ({', '.join([mark] * len(chunk))})",
+                tuple(params + chunk),
+            )
+
+    def update_rows(self, table: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
+        """UPDATE table SET columns WHERE id = row["id"], one executemany for all rows."""
+        if not rows:
+            return
+        mark = "?" if self.sqlite else "%s"
+        assignments = ", ".join(f"{column} = {mark}" for column in columns)
+        values = self.tuples(rows, [*columns, "id"])
+        self.conn.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE id = {mark}", values)
+
+    def _value(self, column: str, value: Any) -> Any:
+        if column in TIMES:
+            return self.time(value)
+        return value.value if isinstance(value, Enum) else value
+
+    def tuples(
+        self, rows: Iterable[dict[str, Any]], columns: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """Dict rows as tuples in `columns` order, datetimes and enums made driver values."""
+        times = [n for n, column in enumerate(columns) if column in TIMES]
+        enums = [n for n, column in enumerate(columns) if column in ENUMS]
+        out = []
+        for row in rows:
+            values = [row.get(column) for column in columns]
+            for n in times:
+                values[n] = self.time(values[n])
+            for n in enums:
+                value = values[n]
+                if isinstance(value, Enum):  # psycopg would write an Enum's name
+                    values[n] = value.value
+            out.append(tuple(values))
+        return out
+
+
 def insert_sources(
     session: Session, channel_id: int, incoming: list[IncomingOrder], now: datetime
 ) -> list[int]:
     """One source_orders row per incoming order; their ids, in the same order."""
-    rows = [
-        {
-            "channel_id": channel_id,
-            "external_id": order.external_id,
-            "reference": order.reference,
-            "content_hash": order.content_hash(),
-            "downloaded_at": now,
-        }
-        for order in incoming
-    ]
-    # Matched back by key: asking the database to keep parameter order would make
-    # PostgreSQL insert one row per statement.
-    sources = table(SourceOrder)
-    ids = dict(
-        _returning(session, insert(sources).returning(sources.c.external_id, sources.c.id), rows)
+    writer = BulkWriter(session)
+    ids = writer.ids("source_orders", len(incoming))
+    at = writer.time(now)
+    writer.insert(
+        "source_orders",
+        SOURCE_COLUMNS,
+        [
+            (source_id, channel_id, order.external_id, order.reference, order.content_hash(), at)
+            for source_id, order in zip(ids, incoming, strict=True)
+        ],
     )
-    return [ids[order.external_id] for order in incoming]
+    return ids
 
 
 def create_orders(
@@ -68,43 +200,26 @@ def create_orders(
     ]
     if not plans:
         return []
-    rows, events = [], []
-    for source_id, incoming, lines, status in plans:
+    writer = BulkWriter(session)
+    order_ids = writer.ids("orders", len(plans))
+    rows, event_rows, created = [], [], []
+    line_count = sum(len(lines) for _, _, lines, _ in plans)
+    line_ids = iter(writer.ids("order_lines", line_count))
+    line_rows = []
+    for order_id, (source_id, incoming, lines, status) in zip(order_ids, plans, strict=True):
         row = _order_row(channel_id, source_id, incoming, lines, status, now)
-        events.append(_start(row, incoming, len(lines), status, actor, now))
+        row["id"] = order_id
+        event_rows += _start(row, incoming, len(lines), status, actor, now)
         rows.append(row)
-    orders = table(Order)
-    keys = dict(
-        _returning(
-            session,
-            insert(orders).returning(orders.c.source_order_id, orders.c.supplier_id, orders.c.id),
-            rows,
-            key_size=2,
-        )
-    )
-    order_ids = [keys[(row["source_order_id"], row["supplier_id"])] for row in rows]
-    line_rows, event_rows, created = [], [], []
-    for order_id, row, order_events, (source_id, _, lines, _) in zip(
-        order_ids, rows, events, plans, strict=True
-    ):
-        line_rows += [line_row(order_id, n, line) for n, line in enumerate(lines, start=1)]
-        for event in order_events:
-            event["order_id"] = order_id  # known now, from INSERT ... RETURNING
-        event_rows += order_events
         created.append(Created(order_id, source_id, row["status"]))
-    # Core inserts (tables, not mapped classes): the ORM's bulk insert leaves out None
-    # values, which splits rows into one-row batches whenever their None columns differ.
-    session.execute(insert(table(OrderLine)), line_rows)
-    session.execute(insert(table(OrderEvent)), event_rows)
+        line_rows += [
+            line_tuple(next(line_ids), order_id, n, line) for n, line in enumerate(lines, start=1)
+        ]
+    columns = tuple(rows[0])
+    writer.insert("orders", columns, writer.tuples(rows, columns))
+    writer.insert("order_lines", LINE_COLUMNS, line_rows)
+    writer.insert("order_events", EVENT_COLUMNS, writer.tuples(event_rows, EVENT_COLUMNS))
     return created
-
-
-def _returning(
-    session: Session, statement: Any, rows: list[dict[str, Any]], key_size: int = 1
-) -> list[tuple[Any, int]]:
-    """(key, id) pairs of an INSERT ... RETURNING key columns, id."""
-    result = session.execute(statement, rows)
-    return [(row[0] if key_size == 1 else tuple(row[:key_size]), row[key_size]) for row in result]
 
 
 def _split(incoming: IncomingOrder) -> list[tuple[list[IncomingLine], Status]]:
@@ -125,7 +240,7 @@ def _start(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Start the new order's row in `status` (held at once when its shipping method maps to
-    no service); its audit events, without the order id it has yet to get."""
+    no service); its audit events."""
     details: dict[str, Any] = {"reference": incoming.reference, "lines": line_count}
     events = [move_row(row, status, actor=actor, at=now, details=details)]
     if status == Status.QUEUE and not incoming.shipping_service:
@@ -174,8 +289,36 @@ def _order_row(
         "currency": "GBP",
         "note_count": 0,
         "item_count": sum(line.quantity for line in lines),
+        "status": None,  # set by move_row (None: a new order)
         "updated_at": now,
     }
+
+
+def line_tuple(line_id: int, order_id: int, line_no: int, line: IncomingLine) -> tuple[Any, ...]:
+    """The line's row in LINE_COLUMNS order, for BulkWriter (the values of `line_row`)."""
+    product = line.product
+    title = (product.title if product else None) or line.title or line.channel_sku
+    return (
+        line_id,
+        order_id,
+        line_no,
+        line.channel_sku,
+        product.id if product else None,
+        product.sku if product else None,
+        product.supplier_product_id if product else None,
+        title,
+        _folded(title),
+        line.quantity,
+        line.channel_unit_price_pence,
+        0,
+        0,
+        0,
+        0,
+    )
+
+
+# A pull's titles repeat (a catalogue's products): fold each once.
+_folded = lru_cache(maxsize=8192)(fold_text)
 
 
 def line_row(order_id: int, line_no: int, line: IncomingLine) -> dict[str, Any]:

@@ -21,7 +21,6 @@ Changes to the reference, placed_at or notes alone are stored in the content has
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,29 +46,13 @@ from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.intake import create_orders, insert_sources, line_row
 from avasam_cli.core.services.lookup import get_channel, lock_order
 from avasam_cli.core.services.matching import shipping_map
+from avasam_cli.core.services.pull_summary import PullSummary
 from avasam_cli.core.services.sku_links import SkuResolver
 from avasam_cli.core.workspace import Workspace
 
 EDITABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE)
 # What storing a value the checks did not catch can raise: a file holding one is rejected.
 UNSTORABLE = (DataError, ValueError, OverflowError, RecursionError, UnicodeError)
-
-
-@dataclass
-class PullSummary:
-    channel: str
-    new: int = 0
-    updated: int = 0
-    skipped: int = 0
-    matched: int = 0
-    waiting: int = 0
-    held: int = 0
-    problems: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def seen(self) -> int:
-        return self.new + self.updated + self.skipped
 
 
 def channels_to_pull(ws: Workspace, names: list[str], every: bool) -> list[str]:
