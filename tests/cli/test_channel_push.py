@@ -296,3 +296,28 @@ def test_a_throttled_state_query_waits_and_the_update_is_sent(
     shopify.faults.append(throttled(requested=60, available=50, rate=100.0))
     assert [r["result"] for r in pushed(cli)] == ["sent"]
     assert shopify.mutations == [f"fulfil {shopify.orders[2]['id']}: T-3"]
+
+
+def test_status_names_a_channel_whose_update_has_failed_for_over_an_hour(
+    cli: Cli, db_url: str, tmp_path: Path, woo: FakeShop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AVASAM_NOW", "2026-11-30T10:00:00+00:00")
+    set_up_catalogue(cli, tmp_path)
+    add_woo(cli, woo)
+    cli.ok("channels", "pull", "woo")
+    cli.ok("orders", "process")
+    cli.ok("orders", "dispatch", "701", "--tracking", "TRK-1")
+    before = json.loads(cli.ok("status", "-f", "json").stdout)
+    assert before["channel_updates"] == {"pending": 1, "failed": 0}
+    woo.faults.extend([Fault(500)] * 4)
+    assert cli("channels", "push").exit_code == 1
+    monkeypatch.setenv("AVASAM_NOW", "2026-11-30T10:59:00+00:00")
+    report = json.loads(cli("status", "-f", "json").stdout)
+    assert report["attention"]["channels_failing_updates"] == []
+    assert report["attention"]["failed_jobs"] == ["push"]  # the last push failed
+    monkeypatch.setenv("AVASAM_NOW", "2026-11-30T11:01:00+00:00")
+    run = cli("status", "-f", "json")
+    assert run.exit_code == 1
+    assert json.loads(run.stdout)["attention"]["channels_failing_updates"] == ["woo"]
+    assert [r["result"] for r in pushed(cli)] == ["sent"]  # due again: the server is back
+    assert cli.ok("status", "-f", "json").exit_code == 0

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.channels import writer_for
@@ -37,7 +37,6 @@ MAX_ATTEMPTS = 8
 BACKOFF = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
 RECORD_EVERY = 100
-ALARM_AFTER = timedelta(hours=1)  # `status` exits 1 for an update failing this long
 
 
 @dataclass
@@ -288,33 +287,3 @@ def retry_updates(ws: Workspace, ids: list[int], *, all_failed: bool) -> int:
         ).rowcount
         uow.commit()
         return int(queued or 0)
-
-
-def outbox_health(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Per channel with updates not sent: pending, failed, and whether one has been failing
-    for over ALARM_AFTER (for `status`)."""
-    rows = session.execute(
-        select(
-            Channel.name,
-            ChannelUpdate.status,
-            func.count(),
-            func.min(ChannelUpdate.first_failed_at),
-        )
-        .join(Channel, Channel.id == ChannelUpdate.channel_id)
-        .where(ChannelUpdate.status.in_([UpdateStatus.PENDING, UpdateStatus.FAILED]))
-        .group_by(Channel.name, ChannelUpdate.status)
-        .order_by(Channel.name)
-    ).all()
-    health: dict[str, dict[str, Any]] = {}
-    for name, state, count, first_failed in rows:
-        entry = health.setdefault(
-            name, {"channel": name, "pending": 0, "failed": 0, "alarm": False}
-        )
-        entry[state] = count
-        if first_failed is not None and now - _aware(first_failed) > ALARM_AFTER:
-            entry["alarm"] = True
-    return list(health.values())
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
