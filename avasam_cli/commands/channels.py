@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -57,6 +58,19 @@ def add(
             help="Accept a plain http:// URL to this machine (127.0.0.1), for testing.",
         ),
     ] = False,
+    notify_customer: Annotated[
+        bool,
+        typer.Option(
+            help="shopify/woocommerce: the buyer is told of dispatches and cancels (Shopify "
+            "notifies; WooCommerce gets a customer note)."
+        ),
+    ] = True,
+    confirm_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="file: where `channels push` writes confirmations [default: PATH/confirmations]."
+        ),
+    ] = None,
 ) -> None:
     """Add a sales channel. Secrets are named, never given: avasam stores only the names.
 
@@ -78,6 +92,8 @@ def add(
             "key_env": key_env,
             "secret_env": secret_env,
             "allow_loopback_http": "yes" if allow_loopback_http else None,
+            "notify_customer": "yes" if notify_customer else "no",
+            "confirm_dir": confirm_dir,
         },
     )
     say(
@@ -241,3 +257,98 @@ def pull(
             if summary.error:
                 failures.report(f"{summary.channel}: {summary.error}")
         failures.exit_if_any()
+
+
+@app.command("push")
+def push(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Channels to tell.", autocompletion=complete_names("channel")),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every channel with updates due (the default).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Tell the sales channels of dispatches (tracking) and cancels, each exactly once.
+
+    Updates are sent oldest first, one channel after another: a channel that fails keeps
+    its updates pending and the others are still told (exit 1 if any failed).
+
+    Example: avasam channels push --all
+    """
+    from avasam_cli.core.services.push import push as push_updates
+
+    ws = workspace(ctx)
+    with job(ctx, "push") as current:
+        results = []
+        for result in push_updates(ws, names or [], dry_run=dry_run):
+            results.append(result)
+        rows = [{"channel": r.channel, **line} for r in results for line in r.lines]
+        current.summary = {
+            "sent": sum(r.sent for r in results),
+            "retrying": sum(r.retrying for r in results),
+            "failed": sum(r.failed for r in results),
+        }
+        if not quiet(ctx):
+            render_rows(rows, fmt, ws.timezone, empty_message="No channel updates due.")
+        failures = Failures()
+        for result in results:
+            if result.error:
+                failures.report(f"{result.channel}: {result.error}")
+            for line in result.lines:
+                if line["result"] in ("failed", "will retry"):
+                    failures.report(
+                        f"{result.channel}: order {line['order']} ({line['update']}): "
+                        f"{line['result']}: {line['detail']}"
+                    )
+        failures.exit_if_any()
+
+
+class UpdateState(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+@app.command("updates")
+def updates(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Only this channel.", autocompletion=complete_names("channel")),
+    ] = None,
+    status: Annotated[UpdateState | None, typer.Option(help="Only updates in this state.")] = None,
+    limit: LimitOption = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List channel updates (dispatches and cancels to tell the channels), newest first.
+
+    Example: avasam channels updates shop --status failed
+    """
+    from avasam_cli.core.services.push import list_updates
+
+    ws = workspace(ctx)
+    rows = list_updates(ws, name, status.value if status else None, limit or None)
+    render_rows(rows, fmt, ws.timezone, empty_message="No channel updates.")
+
+
+@app.command("retry")
+def retry(
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument(help="Update IDs (channels updates).")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed update.")] = False,
+) -> None:
+    """Queue failed channel updates again; the next `channels push` sends them.
+
+    Example: avasam channels retry --all-failed
+    """
+    from avasam_cli.core.services.push import retry_updates
+
+    ws = workspace(ctx)
+    queued = retry_updates(ws, ids or [], all_failed=all_failed)
+    say(f"Queued {queued} channel update(s) again; `avasam channels push` sends them.")

@@ -43,6 +43,11 @@ JOBS = [
         "exports run --due",
         "Every 5 minutes: send suppliers their open orders for the exports that are due.",
     ),
+    CronJob(
+        "*/10 * * * *",
+        "channels push",
+        "Every 10 minutes: tell the sales channels of dispatches (tracking) and cancels.",
+    ),
 ]
 
 

@@ -468,3 +468,35 @@ class ChannelProblem(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
     at: Mapped[datetime]
     problem: Mapped[str] = mapped_column(String(1000))
+
+
+class ChannelUpdate(Base):
+    """The outbox: a dispatch or cancel to tell an order's sales channel, written in the
+    same transaction as the change and sent later by `channels push` (never inside it).
+
+    `dedupe_key` keeps one update per change: dispatching again with the same tracking
+    number, or a second cancel, adds nothing."""
+
+    __tablename__ = "channel_updates"
+    __table_args__ = (
+        Index("ix_channel_updates_status_channel", "status", "channel_id", "id"),
+        Index("ix_channel_updates_order", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    external_id: Mapped[str] = mapped_column(String(128))  # the order's id on the channel
+    kind: Mapped[str] = mapped_column(String(16))  # UpdateKind
+    status: Mapped[str] = mapped_column(String(16))  # UpdateStatus
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    first_failed_at: Mapped[datetime | None]  # the first failed attempt (status's alarm)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    remote_ref: Mapped[str | None] = mapped_column(String(200))  # fulfillment id, note id

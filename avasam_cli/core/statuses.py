@@ -119,8 +119,23 @@ class DispatchFileStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class UpdateKind(StrEnum):
+    """What a pending channel update tells the sales channel."""
+
+    DISPATCH = "dispatch"
+    CANCEL = "cancel"
+
+
+class UpdateStatus(StrEnum):
+    """Where a channel update is: waiting to be sent, sent once, or given up on."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 # The recurring jobs, by the name their lock, run record and log line carry.
-JOBS = ("pull", "match", "process", "exports")
+JOBS = ("pull", "match", "process", "exports", "push")
 
 # The audit event of a channel change not applied to an order (it had gone to the
 # supplier, or lines were added or removed); `status` lists such orders until a ticket

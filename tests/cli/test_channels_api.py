@@ -9,11 +9,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from avasam_cli.core.channels.shopify import API_VERSION as SHOPIFY_VERSION
 from tests.fakes.channel_api import (
     FakeShop,
     Fault,
     serve,
     shopify_order,
+    throttled,
     woocommerce_order,
 )
 from tests.helpers import json_rows, set_up_catalogue, snapshot
@@ -64,13 +66,16 @@ def test_shopify_pull_pages_and_is_idempotent(
     add_shopify(cli, shopify)
     first = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
     assert (first["new"], first["matched"], first["skipped"]) == (5, 5, 0)
-    assert len(shopify.requests) == 3  # pages of 2, 2, 1 following the Link header
-    assert "updated_at_min" not in shopify.requests[0]
-    assert "page_info=" in shopify.requests[1] and "status=" not in shopify.requests[1]
+    assert len(shopify.requests) == 3  # pages of 2, 2, 1 following pageInfo.endCursor
+    assert set(shopify.requests) == {f"/admin/api/{SHOPIFY_VERSION}/graphql.json"}
+    first_page, second_page = (body["variables"] for body in shopify.bodies[:2])
+    assert (first_page["query"], first_page["after"]) == (None, None)
+    assert second_page["after"] and second_page["query"] is None  # same query, next page
+    assert "sortKey: UPDATED_AT" in shopify.bodies[0]["query"]
     for _ in range(2):
         again = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
         assert (again["new"], again["updated"]) == (0, 0)
-    assert "updated_at_min=2026-11-28T10%3A05%3A00%2B00%3A00" in shopify.requests[3]
+    assert shopify.bodies[3]["variables"]["query"] == "updated_at:>='2026-11-28T10:05:00Z'"
     assert cli.ok("orders", "list", "--count").stdout == "5\n"
     order = json.loads(cli.ok("orders", "show", "#1003", "-f", "json").stdout)
     assert order["delivery"]["name"] == "Ann Lee"
@@ -85,7 +90,7 @@ def test_a_cancel_upstream_cancels_ours_and_is_audited(
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
     cli.ok("channels", "pull", "shop")
-    shopify.orders[1] = shopify_order(2, cancelled=True, updated="2026-11-28T13:00:00+00:00")
+    shopify.orders[1] = shopify_order(2, cancelled=True, updated="2026-11-28T13:00:00Z")
     run = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
     assert (run["updated"], run["new"]) == (1, 0)
     order = json.loads(cli.ok("orders", "show", "#1002", "-f", "json").stdout)
@@ -104,7 +109,7 @@ def test_a_cancel_upstream_after_the_supplier_has_it_is_reported(
     cli.ok("channels", "pull", "shop")
     cli.ok("orders", "process")
     cli.ok("orders", "dispatch", "#1002", "--tracking", "T1")
-    shopify.orders[1] = shopify_order(2, cancelled=True, updated="2026-11-28T13:00:00+00:00")
+    shopify.orders[1] = shopify_order(2, cancelled=True, updated="2026-11-28T13:00:00Z")
     run = cli("channels", "pull", "shop")
     assert run.exit_code == 1
     assert "Error: shop: order #1002: cancelled on the channel but order AV" in run.stderr
@@ -127,6 +132,60 @@ def test_429_is_honoured_and_retried(
     run = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
     assert run["new"] == 5
     assert len(shopify.requests) == 4  # the refused request, then three pages
+
+
+def test_a_throttled_answer_waits_for_the_bucket_and_asks_again(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    add_shopify(cli, shopify)
+    shopify.faults.append(throttled(requested=60, available=50, rate=100.0))  # 0.1 s short
+    run = pulled(cli.ok("channels", "pull", "shop", "-f", "jsonl").stdout)["shop"]
+    assert run["new"] == 5
+    assert len(shopify.requests) == 4
+    assert shopify.bodies[0] == shopify.bodies[1]  # the same page asked again, not skipped
+
+
+def test_a_missing_scope_is_named(cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop) -> None:
+    set_up_catalogue(cli, tmp_path)
+    add_shopify(cli, shopify)
+    denied = {
+        "errors": [
+            {
+                "message": "Access denied for orders field.",
+                "extensions": {
+                    "code": "ACCESS_DENIED",
+                    "requiredAccess": "`read_orders` access scope.",
+                },
+            }
+        ],
+        "data": None,
+    }
+    shopify.faults.append(Fault(200, json.dumps(denied).encode()))
+    run = cli("channels", "pull", "shop")
+    assert run.exit_code == 1
+    assert run.stderr.splitlines()[-1] == (
+        f"Error: shop: {shopify.url}/admin/api/{SHOPIFY_VERSION}/graphql.json: access denied: "
+        "the app's token needs `read_orders` access scope. (give the custom app that scope "
+        "in the shop's admin, then reinstall it)"
+    )
+    assert "shpat_secret_token" not in run.stderr
+
+
+def test_an_order_with_many_lines_is_pulled_whole(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    big = shopify_order(9, updated="2026-11-28T11:00:00Z")
+    line = big["lineItems"]["nodes"][0]
+    big["lineItems"]["nodes"] = [{**line, "title": f"Chair {n}"} for n in range(130)]
+    shopify.orders.append(big)
+    add_shopify(cli, shopify)
+    cli.ok("channels", "pull", "shop")
+    order = json.loads(cli.ok("orders", "show", "#1009", "-f", "json").stdout)
+    assert len(order["items"]) == 130
+    lines_asked = [b for b in shopify.bodies if "order(id:" in b["query"]]
+    assert [b["variables"]["id"] for b in lines_asked] == [big["id"]] * 2  # 20, +100, +10
 
 
 @pytest.mark.parametrize(
@@ -306,11 +365,13 @@ def test_a_poison_api_order_is_reported_and_the_rest_of_its_page_goes_in(
     for _ in range(40):
         deep = [deep]
     shopify.orders[1] = shopify_order(2, qty=10**23)
-    shopify.orders[2] = {**shopify_order(3), "created_at": "9999-12-31T23:00-05:00"}
+    shopify.orders[2] = {**shopify_order(3), "createdAt": "9999-12-31T23:00-05:00"}
     shopify.orders[3] = shopify_order(4, name="Ann \x00 Lee")
     shopify.orders.append({**shopify_order(6), "note_attributes": deep})
     shopify.orders.append({**shopify_order(7), "name": "#1007\x1b[31m"})
-    shopify.orders[-1]["line_items"][0]["price"] = "NaN"
+    shopify.orders[-1]["lineItems"]["nodes"][0]["originalUnitPriceSet"]["shopMoney"]["amount"] = (
+        "NaN"
+    )
     set_up_catalogue(cli, tmp_path)
     add_shopify(cli, shopify)
     run = cli("channels", "pull", "shop", "-f", "jsonl")
@@ -328,7 +389,7 @@ def test_a_poison_api_order_is_reported_and_the_rest_of_its_page_goes_in(
     assert (row["new"], row["result"]) == (2, "ok")
     listed = json_rows(cli.ok("orders", "list", "--all", "-f", "jsonl").stdout)
     assert sorted(r["channel_reference"] for r in listed) == ["#1001", "#1005"]
-    # The cursor moved on: only the newest order, which `updated_at_min` always sends again,
+    # The cursor moved on: only the newest order, which `updated_at:>=` always sends again,
     # is read (and reported) again.
     again = cli("channels", "pull", "shop", "-f", "jsonl")
     assert again.stderr.splitlines() == run.stderr.splitlines()[-1:]

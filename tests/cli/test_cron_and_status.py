@@ -30,12 +30,14 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
         "--cron orders match",
         "--cron orders process",
         "--cron exports run --due",
+        "--cron channels push",
     ]
     assert [line.split()[5] for line in commands] == [
         "AVASAM_ACTOR=cron/channels-pull",
         "AVASAM_ACTOR=cron/orders-match",
         "AVASAM_ACTOR=cron/orders-process",
         "AVASAM_ACTOR=cron/exports-run",
+        "AVASAM_ACTOR=cron/channels-push",
     ]  # the audit trail names the job
     for line in commands:
         parse_schedule(" ".join(line.split()[:5]))  # raises if not a valid schedule
@@ -44,7 +46,7 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
         for line in text.splitlines()
         if line.startswith("# Every") or line.startswith("# Hourly")
     ]
-    assert len(comments) == 4
+    assert len(comments) == 5
 
 
 def test_every_job_runs_green_with_crons_bare_environment(
@@ -70,6 +72,7 @@ def test_every_job_runs_green_with_crons_bare_environment(
         ["match", "ok"],
         ["process", "ok"],
         ["exports", "ok"],
+        ["push", "ok"],
     ]
 
 

@@ -1,4 +1,5 @@
-"""Real HTTP servers on 127.0.0.1 that answer like Shopify's and WooCommerce's order APIs.
+"""Real HTTP servers on 127.0.0.1 that answer like Shopify's GraphQL Admin API and
+WooCommerce's REST order API.
 
 Scripted faults (429, 500, a slow answer, a malformed body) are queued per server;
 every request is recorded so tests can check what the client asked for.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +17,104 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
+
+from avasam_cli.core.channels.shopify import API_VERSION as SHOPIFY_VERSION
+
+COST = {
+    "requestedQueryCost": 52,
+    "actualQueryCost": 12,
+    "throttleStatus": {
+        "maximumAvailable": 2000.0,
+        "currentlyAvailable": 1988,
+        "restoreRate": 100.0,
+    },
+}
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(str(offset).encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    return int(base64.b64decode(cursor)) if cursor else 0
+
+
+def _first_lines(order: dict[str, Any], count: int) -> dict[str, Any]:
+    """The order as the orders query shows it: its first `count` lines, and a cursor."""
+    lines = order["lineItems"]["nodes"]
+    more = len(lines) > count
+    items = {
+        "pageInfo": {"hasNextPage": more, "endCursor": _cursor(count) if more else None},
+        "nodes": lines[:count],
+    }
+    return {**order, "lineItems": items}
+
+
+def _state(shop: FakeShop, gid: str) -> dict[str, Any] | None:
+    """An order's fulfilment state, as the `nodes(ids:)` query reads it."""
+    order = next((o for o in shop.orders if o["id"] == gid), None)
+    if order is None:
+        return None
+    done = shop.fulfillments.get(gid, [])
+    status = "CLOSED" if done or order.get("cancelledAt") else "OPEN"
+    return {
+        "id": gid,
+        "cancelledAt": order.get("cancelledAt"),
+        "fulfillments": done,
+        "fulfillmentOrders": {
+            "nodes": [{"id": gid.replace("Order", "FulfillmentOrder"), "status": status}]
+        },
+    }
+
+
+def _fulfil(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    wanted = variables["fulfillment"]
+    [group] = wanted["lineItemsByFulfillmentOrder"]
+    gid = group["fulfillmentOrderId"].replace("FulfillmentOrder", "Order")
+    state = _state(shop, gid)
+    if state is None or state["fulfillmentOrders"]["nodes"][0]["status"] != "OPEN":
+        message = "Fulfillment order does not exist or is not open."
+        return {"fulfillment": None, "userErrors": [{"field": ["fulfillment"], "message": message}]}
+    number = len([f for fs in shop.fulfillments.values() for f in fs]) + 5001
+    fulfillment = {
+        "id": f"gid://shopify/Fulfillment/{number}",
+        "trackingInfo": [wanted["trackingInfo"]],
+        "notifyCustomer": wanted.get("notifyCustomer"),
+    }
+    shop.fulfillments.setdefault(gid, []).append(fulfillment)
+    shop.mutations.append(f"fulfil {gid}: {wanted['trackingInfo'].get('number')}")
+    return {"fulfillment": {"id": fulfillment["id"], "status": "SUCCESS"}, "userErrors": []}
+
+
+def _cancel(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    order = next((o for o in shop.orders if o["id"] == variables["orderId"]), None)
+    if order is None or order.get("cancelledAt"):
+        message = "Order has already been cancelled." if order else "Order does not exist."
+        errors = [{"field": ["orderId"], "message": message, "code": "INVALID"}]
+        return {"job": None, "orderCancelUserErrors": errors}
+    order["cancelledAt"] = "2026-11-30T12:00:00Z"
+    shop.mutations.append(f"cancel {variables['orderId']}: {variables['reason']}")
+    return {"job": {"id": "gid://shopify/Job/1", "done": False}, "orderCancelUserErrors": []}
+
+
+def throttled(requested: int = 752, available: int = 666, rate: float = 50.0) -> Fault:
+    """Shopify's answer when the cost bucket is empty: HTTP 200, nothing run."""
+    body = {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+        "extensions": {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": None,
+                "throttleStatus": {
+                    "maximumAvailable": 1000.0,
+                    "currentlyAvailable": available,
+                    "restoreRate": rate,
+                },
+            }
+        },
+    }
+    return Fault(status=200, body=json.dumps(body).encode())
 
 
 @dataclass
@@ -36,7 +135,12 @@ class FakeShop:
     secret: str = "cs_secret"
     faults: list[Fault] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)  # each request's JSON body (None: GET)
     block_on_request: int | None = None  # the Nth request waits for `release`
+    hold_reply_on: int | None = None  # the Nth request is carried out, its answer waits
+    fulfillments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by order id
+    notes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Woo, by order id
+    mutations: list[str] = field(default_factory=list)  # what changed the shop, in order
     blocked: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     port: int = 0
@@ -51,8 +155,17 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self._answer(body)
+
         def do_GET(self) -> None:
+            self._answer(None)
+
+        def _answer(self, body: Any) -> None:
             shop.requests.append(self.path)
+            shop.bodies.append(body)
             if shop.block_on_request == len(shop.requests):
                 shop.blocked.set()
                 shop.release.wait(30)
@@ -65,7 +178,9 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
                 self._send(401, b'{"errors": "[API] Invalid API key or access token"}', {})
                 return
             if shop.kind == "shopify":
-                self._shopify()
+                self._shopify(body)
+            elif self.path.startswith("/wp-json/wc/v3/orders/"):
+                self._woocommerce_order(body)
             else:
                 self._woocommerce()
 
@@ -75,32 +190,58 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
             expected = base64.b64encode(f"{shop.key}:{shop.secret}".encode()).decode()
             return self.headers.get("Authorization") == f"Basic {expected}"
 
-        def _shopify(self) -> None:
-            url = urlparse(self.path)
-            if url.path != "/admin/api/2024-10/orders.json":
+        def _shopify(self, body: Any) -> None:
+            if self.path != f"/admin/api/{SHOPIFY_VERSION}/graphql.json" or body is None:
                 self._send(404, b'{"errors": "Not Found"}', {})
                 return
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            if "page_info" in query:
-                if set(query) - {"page_info", "limit"}:  # as Shopify: no filters with page_info
-                    self._send(400, b'{"errors": "page_info with other parameters"}', {})
-                    return
-                state = json.loads(base64.b64decode(query["page_info"]))
-                start, since = state["offset"], state["since"]
-            else:
-                start, since = 0, query.get("updated_at_min", "")
+            query, variables = body.get("query", ""), body.get("variables") or {}
+            if "nodes(ids:" in query:
+                self._reply(200, {"data": {"nodes": [_state(shop, i) for i in variables["ids"]]}})
+                return
+            if "fulfillmentCreate" in query:
+                self._reply(200, {"data": {"fulfillmentCreate": _fulfil(shop, variables)}})
+                return
+            if "orderCancel(" in query:
+                self._reply(200, {"data": {"orderCancel": _cancel(shop, variables)}})
+                return
+            if "order(id:" in query:
+                self._shopify_lines(variables)
+                return
+            if "orders(" not in query:
+                self._send(200, json.dumps({"errors": [{"message": "unknown query"}]}).encode(), {})
+                return
+            found = re.search(r"updated_at:>='([^']*)'", variables.get("query") or "")
+            since = found.group(1) if found else ""
             rows = sorted(
-                (o for o in shop.orders if o["updated_at"] >= since), key=lambda o: o["updated_at"]
+                (o for o in shop.orders if o["updatedAt"] >= since), key=lambda o: o["updatedAt"]
             )
-            page = rows[start : start + shop.page_size]
-            headers = {}
-            if start + shop.page_size < len(rows):
-                info = base64.b64encode(
-                    json.dumps({"offset": start + shop.page_size, "since": since}).encode()
-                ).decode()
-                link = f"{shop.url}{url.path}?{urlencode({'limit': 250, 'page_info': info})}"
-                headers["Link"] = f'<{link}>; rel="next"'
-            self._send(200, json.dumps({"orders": page}).encode(), headers)
+            start = _offset(variables.get("after"))
+            page = rows[start : start + min(shop.page_size, variables.get("first") or 1)]
+            line_page = int(re.search(r"lineItems\(first: (\d+)\)", query).group(1))  # type: ignore[union-attr]
+            info = {
+                "hasNextPage": start + len(page) < len(rows),
+                "endCursor": _cursor(start + len(page)) if page else None,
+            }
+            nodes = [_first_lines(order, line_page) for order in page]
+            answer = {
+                "data": {"orders": {"pageInfo": info, "nodes": nodes}},
+                "extensions": {"cost": COST},
+            }
+            self._send(200, json.dumps(answer).encode(), {})
+
+        def _shopify_lines(self, variables: dict[str, Any]) -> None:
+            order = next((o for o in shop.orders if o["id"] == variables.get("id")), None)
+            if order is None:
+                self._send(200, json.dumps({"data": {"order": None}}).encode(), {})
+                return
+            start = _offset(variables.get("after"))
+            lines = order["lineItems"]["nodes"][start : start + 100]
+            more = start + len(lines) < len(order["lineItems"]["nodes"])
+            items = {
+                "pageInfo": {"hasNextPage": more, "endCursor": _cursor(start + len(lines))},
+                "nodes": lines,
+            }
+            self._send(200, json.dumps({"data": {"order": {"lineItems": items}}}).encode(), {})
 
         def _woocommerce(self) -> None:
             url = urlparse(self.path)
@@ -121,6 +262,40 @@ def _handler(shop: FakeShop) -> type[BaseHTTPRequestHandler]:
                 json.dumps(chunk).encode(),
                 {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)},
             )
+
+        def _woocommerce_order(self, body: Any) -> None:
+            parts = urlparse(self.path).path.split("/")[5:]  # [id] or [id, "notes"]
+            order = next((o for o in shop.orders if str(o["id"]) == parts[0]), None)
+            if order is None:
+                code = 400 if self.command == "PUT" else 404
+                error = {"code": "woocommerce_rest_shop_order_invalid_id", "message": "Invalid ID."}
+                self._reply(code, {**error, "data": {"status": code}})
+                return
+            if parts[1:] == ["notes"]:
+                notes = shop.notes.setdefault(parts[0], [])
+                if self.command == "POST":
+                    note = {"id": 281 + len(notes), "note": body["note"], **body}
+                    notes.append(note)
+                    shop.mutations.append(f"note {parts[0]}: {body['note']}")
+                    self._reply(201, note)
+                else:
+                    self._reply(200, notes)
+                return
+            if self.command == "PUT":
+                order["status"] = body["status"]
+                shop.mutations.append(f"status {parts[0]}: {body['status']}")
+            self._reply(200, order)
+
+        def _reply(self, status: int, answer: Any) -> None:
+            """Answer (after the change is made); held back while `hold_reply_on` says so."""
+            if shop.hold_reply_on == len(shop.requests):
+                shop.blocked.set()
+                shop.release.wait(30)
+            self._send(status, json.dumps(answer).encode(), {})
+
+        def do_PUT(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self._answer(json.loads(self.rfile.read(length) or b"{}"))
 
         def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
             try:
@@ -163,41 +338,43 @@ def shopify_order(
     zip_code: str = "SW1A 1AA",
     name: str = "Ann Lee",
 ) -> dict[str, Any]:
+    """One order node as the GraphQL Admin API's `orders` query returns it."""
     return {
-        "id": 450789469000 + n,
+        "id": f"gid://shopify/Order/{450789469000 + n}",
+        "legacyResourceId": str(450789469000 + n),
         "name": f"#{1000 + n}",
-        "order_number": 1000 + n,
         "email": f"buyer{n}@example.com",
-        "created_at": f"2026-11-28T10:{n % 60:02d}:00+00:00",
-        "updated_at": updated or f"2026-11-28T10:{n % 60:02d}:00+00:00",
-        "cancelled_at": "2026-11-28T12:00:00+00:00" if cancelled else None,
-        "financial_status": "paid",
-        "currency": "GBP",
-        "shipping_address": {
-            "first_name": name.split()[0],
-            "last_name": name.split()[-1],
+        "phone": None,
+        "createdAt": f"2026-11-28T10:{n % 60:02d}:00Z",
+        "updatedAt": updated or f"2026-11-28T10:{n % 60:02d}:00Z",
+        "cancelledAt": "2026-11-28T12:00:00Z" if cancelled else None,
+        "shippingAddress": {
+            "firstName": name.split()[0],
+            "lastName": name.split()[-1],
             "name": name,
             "address1": f"{n} High St",
             "address2": None,
             "city": "London",
             "province": None,
             "zip": zip_code,
-            "country_code": "GB",
+            "countryCodeV2": "GB",
             "phone": None,
         },
-        "line_items": [
-            {
-                "id": n * 10,
-                "variant_id": 800 + n,
-                "product_id": 700 + n,
-                "sku": sku,
-                "title": "Oak chair",
-                "name": "Oak chair",
-                "quantity": qty,
-                "price": "59.99",
-            }
-        ],
-        "shipping_lines": [{"title": method, "code": method.lower(), "price": "4.99"}],
+        "shippingLine": {"title": method},
+        "lineItems": {
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": [
+                {
+                    "sku": sku,
+                    "title": "Oak chair",
+                    "quantity": qty,
+                    "variant": {"legacyResourceId": str(800 + n)},
+                    "originalUnitPriceSet": {
+                        "shopMoney": {"amount": "59.99", "currencyCode": "GBP"}
+                    },
+                }
+            ],
+        },
     }
 
 

@@ -33,6 +33,8 @@ from tests.unit.test_api_fuzz import (
     WOO_ITEMS,
     OnePage,
     as_json,
+    shopify_node,
+    shopify_page,
 )
 
 HOSTILE = st.one_of(
@@ -186,7 +188,7 @@ def test_api_orders(
     adapter: Shopify | WooCommerce
     if kind == "shopify":
         page = [as_json(item) for item in shopify_items]
-        adapter = Shopify("https://shop.example", "t", TZ, OnePage({"orders": page}))
+        adapter = Shopify("https://shop.example", "t", TZ, OnePage(shopify_page(page)))
     else:
         page = [as_json(item) for item in woo_items]
         adapter = WooCommerce("https://shop.example", "k", "s", TZ, OnePage(page))
@@ -201,9 +203,9 @@ def test_api_orders(
 
 
 def test_one_bad_api_order_does_not_lose_its_page(request: pytest.FixtureRequest) -> None:
-    good = {**SHOPIFY_ORDER, "shipping_address": SHOPIFY_ADDRESS, "line_items": [SHOPIFY_LINE]}
-    bad = {**good, "id": 1002, "name": "#1002", "shipping_lines": {"title": "Standard"}}
-    adapter = Shopify("https://shop.example", "t", TZ, OnePage({"orders": [good, bad]}))
+    good = shopify_node(SHOPIFY_ORDER, SHOPIFY_ADDRESS, [SHOPIFY_LINE])
+    bad = {**good, "legacyResourceId": "1002", "name": "#1002", "shippingLine": ["Standard"]}
+    adapter = Shopify("https://shop.example", "t", TZ, OnePage(shopify_page([good, bad])))
     with workspace(request) as (ws, _url, folder):
         (folder / "drop").mkdir()
         channels.add_channel(ws, "api", "file", {"path": str(folder / "drop")})

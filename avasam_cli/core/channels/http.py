@@ -26,6 +26,16 @@ ATTEMPTS = 4
 MAX_RETRY_AFTER = 120.0
 
 
+class HttpFailure(RemoteError):
+    """A request that failed: `status` is the HTTP status (None when nothing answered),
+    `transient` whether trying again later may help (timeouts, 5xx, 429)."""
+
+    def __init__(self, message: str, *, status: int | None, transient: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.transient = transient
+
+
 @dataclass
 class Response:
     status: int
@@ -102,27 +112,57 @@ class JsonHttp:
         self.sleep = sleep
 
     def get(self, url: str, headers: dict[str, str]) -> Response:
+        return self._call("GET", url, headers, None)
+
+    def post_json(
+        self, url: str, headers: dict[str, str], body: Any, *, once: bool = False
+    ) -> Response:
+        """POST a JSON document. Retried like a GET unless `once`: a request that changes
+        something (a fulfillment, a note) is sent once, because a timed-out request may
+        still have been carried out; the caller checks before it tries again."""
+        return self._call("POST", url, headers, body, once=once)
+
+    def put_json(self, url: str, headers: dict[str, str], body: Any) -> Response:
+        """PUT a JSON document: setting a value, safe to send again."""
+        return self._call("PUT", url, headers, body)
+
+    def _call(
+        self, method: str, url: str, headers: dict[str, str], body: Any, *, once: bool = False
+    ) -> Response:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        if data is not None:
+            headers = {"Content-Type": "application/json", **headers}
         try:
             status, reply_headers, raw = retry(
-                partial(self._fetch, url, headers),
-                attempts=ATTEMPTS,
+                partial(self._fetch, url, headers, data, method),
+                attempts=1 if once else ATTEMPTS,
                 first_delay=self.backoff,
                 transient=_transient,
                 told_wait=_told_wait,
                 sleep=self.sleep,
             )
         except urllib.error.HTTPError as exc:
-            raise RemoteError(
+            raise HttpFailure(
                 f"{_where(url)} answered HTTP {exc.code} {exc.reason}{_hint(exc.code)}"
+                f"{_their_message(exc)}",
+                status=exc.code,
+                transient=_transient(exc),
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise RemoteError(f"{_where(url)} could not be reached: {reason}") from None
+            raise HttpFailure(
+                f"{_where(url)} could not be reached: {reason}", status=None, transient=True
+            ) from None
         return Response(status, reply_headers, _json(raw, url))
 
-    def _fetch(self, url: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
+    def _fetch(
+        self, url: str, headers: dict[str, str], data: bytes | None = None, method: str = "GET"
+    ) -> tuple[int, Message, bytes]:
         request = urllib.request.Request(
-            url, headers={"Accept": "application/json", "User-Agent": "avasam", **headers}
+            url,
+            data=data,
+            method=method,
+            headers={"Accept": "application/json", "User-Agent": "avasam", **headers},
         )
         with _OPENER.open(request, timeout=self.timeout) as reply:
             return reply.status, reply.headers, reply.read()
@@ -156,6 +196,19 @@ def _retry_after(headers: Message, default: float) -> float:
         return min(max(float(headers.get("Retry-After", default)), 0.0), MAX_RETRY_AFTER)
     except ValueError:
         return default
+
+
+def _their_message(exc: urllib.error.HTTPError) -> str:
+    """The server's own `code`/`message` (WooCommerce's error shape), short and printable;
+    never a header, which is where credentials travel."""
+    try:
+        body = json.loads(exc.read(4096).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, OSError, AttributeError):
+        return ""
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+        return ""
+    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    return f" ({body['code'][:80]}: {str(message)[:160]})"
 
 
 def _where(url: str) -> str:

@@ -6,12 +6,13 @@ import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp
 from avasam_cli.core.channels.records import first_entry, read_api_orders
+from avasam_cli.core.channels.writeback import Outcome, Sent, Update, failure
 from avasam_cli.core.errors import RemoteError
 
 PAGE_SIZE = 100
@@ -100,3 +101,49 @@ def woocommerce_fields(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[
         for line in item.get("line_items") or []
     ]
     return fields, lines
+
+
+class WooCommerceWriter:
+    """Tells WooCommerce of dispatches (status `completed`, then an order note with the
+    carrier and tracking number) and cancels (status `cancelled`). Each step first reads
+    what is already there, so a step done by a killed run is not done twice."""
+
+    def __init__(self, shop: WooCommerce, *, customer_note: bool) -> None:
+        self.shop = shop
+        self.customer_note = customer_note
+
+    def send(self, updates: list[Update]) -> Iterator[tuple[Update, Outcome]]:
+        for update in updates:
+            try:
+                yield update, self._one(update)
+            except RemoteError as exc:
+                yield update, failure(exc, "write-back needs a Read/Write REST API key")
+
+    def _order_url(self, update: Update) -> str:
+        return f"{self.shop.base}/wp-json/wc/v3/orders/{quote(update.external_id, safe='')}"
+
+    def _one(self, update: Update) -> Outcome:
+        url = self._order_url(update)
+        order = self.shop.http.get(url, self.shop.auth).body
+        status = order.get("status") if isinstance(order, dict) else None
+        target = "cancelled" if update.kind == "cancel" else "completed"
+        done = []
+        if status != target:
+            self.shop.http.put_json(url, self.shop.auth, {"status": target})
+            done.append(f"status {target}")
+        if update.kind == "cancel":
+            return Sent(", ".join(done) or "already cancelled on WooCommerce")
+        tracking = update.tracking_number or ""
+        notes = self.shop.http.get(f"{url}/notes", self.shop.auth).body
+        if not any(isinstance(n, dict) and tracking in str(n.get("note")) for n in notes or []):
+            note = f"Dispatched with {update.carrier or 'the carrier'}, tracking {tracking}"
+            reply = self.shop.http.post_json(
+                f"{url}/notes",
+                self.shop.auth,
+                {"note": note, "customer_note": self.customer_note},
+                once=True,
+            )
+            done.append("note with the tracking number")
+            note_id = reply.body.get("id") if isinstance(reply.body, dict) else None
+            return Sent(", ".join(done), None if note_id is None else str(note_id))
+        return Sent(", ".join(done) or f"already completed with tracking {tracking}")

@@ -25,7 +25,8 @@ from avasam_cli.core.models import Order, Product
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.account import post
 from avasam_cli.core.services.lookup import find_order_id, lock_order, lock_products
-from avasam_cli.core.statuses import SELLER_CANCEL_REASONS
+from avasam_cli.core.services.outbox import queue_update
+from avasam_cli.core.statuses import SELLER_CANCEL_REASONS, UpdateKind
 from avasam_cli.core.workspace import Workspace
 
 
@@ -77,6 +78,7 @@ def cancel_locked(
         )
     if was_open:
         _release_stock(session, order, products, actor, at)
+    queue_update(session, order, UpdateKind.CANCEL, at)  # the channel hears of it later
 
 
 def _release_stock(

@@ -46,6 +46,18 @@ def add_channel(
 
 
 def channel_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
+    """The stored settings of a channel: what it reads from, how write-back tells it."""
+    config = _source_config(kind, options)
+    if kind == ChannelType.FILE:
+        confirm = options.get("confirm_dir")
+        if confirm:  # stored absolute, as the drop folder
+            config["confirm_dir"] = os.path.abspath(os.path.expanduser(confirm))
+    elif options.get("notify_customer") is not None:
+        config["notify_customer"] = "true" if options["notify_customer"] == "yes" else "false"
+    return config
+
+
+def _source_config(kind: str, options: dict[str, str | None]) -> dict[str, str]:
     if kind not in TYPES:
         raise InvalidInput(f"channel type {kind!r} must be one of {', '.join(TYPES)}")
     if kind == ChannelType.FILE:

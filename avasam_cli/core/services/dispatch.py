@@ -27,7 +27,8 @@ from avasam_cli.core.models import Order
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.lookup import find_order_id, lock_order
-from avasam_cli.core.statuses import DispatchFileStatus
+from avasam_cli.core.services.outbox import queue_update
+from avasam_cli.core.statuses import DispatchFileStatus, UpdateKind
 from avasam_cli.core.workspace import Workspace
 
 COLUMNS = ["OrderNumber", "Status", "TrackingNumber", "Carrier"]
@@ -80,6 +81,7 @@ def dispatch_locked(
     )
     order.shipping_status, order.dispatched_at = Shipping.SHIPPED, at
     order.tracking_number, order.carrier = tracking, carrier
+    queue_update(session, order, UpdateKind.DISPATCH, at)  # the channel hears of it later
     return "dispatched"
 
 

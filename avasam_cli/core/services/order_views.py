@@ -38,6 +38,11 @@ def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
     notes = db.rows(
         "SELECT at, actor, text FROM order_notes WHERE order_id = ? ORDER BY id", [order_id]
     )
+    updates = db.rows(
+        "SELECT kind, status, tracking_number, sent_at, attempts, last_error"
+        " FROM channel_updates WHERE order_id = ? ORDER BY id",
+        [order_id],
+    )
     return {
         "id": id_,
         "number": number or "QUEUE",
@@ -100,6 +105,18 @@ def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
             "currency": currency,
         },
         "notes": [{"at": db.time_value(at), "by": by, "text": text} for at, by, text in notes],
+        # What the sales channel has been told (channels push): pending, sent, or failed.
+        "channel_sync": [
+            {
+                "update": kind,
+                "status": status,
+                "tracking_number": tracking,
+                "sent_at": db.time_value(sent_at),
+                "attempts": attempts,
+                "error": error,
+            }
+            for kind, status, tracking, sent_at, attempts, error in updates
+        ],
     }
 
 

@@ -22,6 +22,7 @@ from avasam_cli.core.statuses import (
     RunOutcome,
     Status,
     TicketStatus,
+    UpdateStatus,
 )
 from avasam_cli.core.workspace import Workspace
 
@@ -64,6 +65,18 @@ STALE = (
 )
 ENABLED_EXPORTS = "SELECT id, name FROM export_targets WHERE enabled = ? ORDER BY name"
 BALANCE = "SELECT balance_pence FROM accounts WHERE id = 1"
+# The write-back outbox (channels push): updates not sent yet, and the channels with one
+# that has been failing for longer than ALARM_AFTER (pending or given up).
+UNSENT_UPDATES = (
+    "SELECT status, count(*) FROM channel_updates "
+    f"WHERE status IN ('{UpdateStatus.PENDING}', '{UpdateStatus.FAILED}') GROUP BY status"
+)
+FAILING_CHANNELS = (
+    "SELECT DISTINCT c.name FROM channel_updates u JOIN channels c ON c.id = u.channel_id "
+    f"WHERE u.status IN ('{UpdateStatus.PENDING}', '{UpdateStatus.FAILED}') "
+    "AND u.first_failed_at < ? ORDER BY c.name"
+)
+ALARM_AFTER = timedelta(hours=1)
 
 
 def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
@@ -106,7 +119,11 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         "open_tickets": _count(db, OPEN_TICKETS),
         "channel_changes_not_applied": _count(db, CHANGES_NOT_APPLIED),
         "stale_open_orders": _count(db, STALE, (db.time_param(now - timedelta(days=stale_days)),)),
+        "channels_failing_updates": [
+            name for (name,) in db.rows(FAILING_CHANNELS, (db.time_param(now - ALARM_AFTER),))
+        ],
     }
+    unsent = {state: int(n) for state, n in db.rows(UNSENT_UPDATES)}
     balance = int(db.scalar(BALANCE) or 0)
     needs = any(v for k, v in attention.items() if k != "held_by_reason")
     return {
@@ -114,6 +131,10 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         "currency": "GBP",
         "stale_days": stale_days,
         "jobs": jobs,
+        "channel_updates": {
+            "pending": unsent.get(UpdateStatus.PENDING, 0),
+            "failed": unsent.get(UpdateStatus.FAILED, 0),
+        },
         "attention": attention,
         "needs_attention": needs,
     }
