@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated, NoReturn
 
 import click
@@ -52,6 +54,11 @@ class AvasamGroup(TyperGroup):
             _fail(ctx, exc)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`avasam orders list | head`): stop quietly, as other
+            # Unix tools do, and keep Python from failing again when it flushes stdout.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as exc:
             from sqlalchemy.exc import OperationalError
 

@@ -6,6 +6,9 @@
 Each command runs as a fresh process (what a user waits for), several times; the median
 is reported beside the floor: the same query in the `sqlite3` shell, and the bare cost of
 starting Python and importing SQLAlchemy's ORM.
+
+Superseded by bench/run.py (every figure of issue 12, SQLite and PostgreSQL); kept to
+reproduce the 2026-11-29 run recorded in bench/README.md.
 """
 
 from __future__ import annotations

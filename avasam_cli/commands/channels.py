@@ -281,13 +281,15 @@ def push(
 
     Example: avasam channels push --all
     """
-    from avasam_cli.core.services.push import push as push_updates
+    from avasam_cli.core.services.due_work import anything_to_push
 
     ws = workspace(ctx)
     with job(ctx, "push") as current:
         results = []
-        for result in push_updates(ws, names or [], dry_run=dry_run):
-            results.append(result)
+        if names or anything_to_push(ws):  # else done without loading SQLAlchemy
+            from avasam_cli.core.services.push import push as push_updates
+
+            results = list(push_updates(ws, names or [], dry_run=dry_run))
         rows = [{"channel": r.channel, **line} for r in results for line in r.lines]
         current.summary = {
             "sent": sum(r.sent for r in results),

@@ -157,3 +157,27 @@ def test_a_job_that_fails_unexpectedly_records_no_secret(
     assert process["outcome"] == "failed"
     assert process["counts"] == {"error": "IntegrityError: no room"}
     assert "Secret" not in status.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    """`avasam orders list --all | head -1`: no error line, no traceback."""
+    import subprocess
+    import sys
+
+    from tests.helpers import bulk_open_orders, set_up_catalogue
+
+    set_up_catalogue(cli, tmp_path)
+    bulk_open_orders(cli, tmp_path, 400)  # more than a pipe's 64 KiB of JSON Lines
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "avasam_cli", "orders", "list", "--all", "-f", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith("{")
+    proc.stdout.close()  # as `head -1` does
+    assert proc.wait(timeout=60) == 1
+    assert proc.stderr.read() == ""

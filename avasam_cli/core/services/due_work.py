@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from avasam_cli.core.schedule import is_due, parse_schedule
-from avasam_cli.core.statuses import ChannelType, Status
+from avasam_cli.core.statuses import ChannelType, Status, UpdateStatus
 from avasam_cli.core.workspace import Workspace
 
 
@@ -63,3 +63,9 @@ def idle_pull(ws: Workspace) -> list[str] | None:
         if kind != ChannelType.FILE or anything_dropped(json.loads(config)["path"]):
             return None
     return [name for name, _kind, _config in enabled]
+
+
+def anything_to_push(ws: Workspace) -> bool:
+    """A channel update waiting to be sent (channels push)."""
+    sql = f"SELECT 1 FROM channel_updates WHERE status = '{UpdateStatus.PENDING}' LIMIT 1"
+    return ws.light().scalar(sql) is not None
