@@ -444,6 +444,7 @@ def sqlite_workspace(workdir: Path, orders: int, drop: Path) -> Db:
         _say(f"generating {orders:,} orders into {path}")
         seconds = _generate(str(path), orders, drop)
         built = f"generated in {seconds:.0f} s"
+    _migrate(f"sqlite:///{path}")
     return _sampled(Db("sqlite", f"sqlite:///{path}", orders, built))
 
 
@@ -476,7 +477,14 @@ def postgres_workspace(server_url: str, orders: int, workdir: Path, drop: Path, 
             subprocess.run(
                 ["pg_dump", "-Fc", "-Z", "1", "-f", str(archive), "-d", _libpq(url)], check=True
             )
+    _migrate(url)
     return _sampled(Db("postgres", url, orders, built))
+
+
+def _migrate(url: str) -> None:
+    """A reused workspace built by an older avasam: `avasam init` brings it to the head."""
+    env = {**os.environ, "AVASAM_DATABASE_URL": url}
+    subprocess.run([*AVASAM, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def _generate(target: str, orders: int, drop: Path) -> float:

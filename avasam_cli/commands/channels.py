@@ -342,7 +342,10 @@ def updates(
 @app.command("retry")
 def retry(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Update IDs (channels updates).")] = None,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(help="Update IDs, as `channels updates` shows them.", min=1, max=2**31 - 1),
+    ] = None,
     all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed update.")] = False,
 ) -> None:
     """Queue failed channel updates again; the next `channels push` sends them.

@@ -321,3 +321,24 @@ def test_status_names_a_channel_whose_update_has_failed_for_over_an_hour(
     assert json.loads(run.stdout)["attention"]["channels_failing_updates"] == ["woo"]
     assert [r["result"] for r in pushed(cli)] == ["sent"]  # due again: the server is back
     assert cli.ok("status", "-f", "json").exit_code == 0
+
+
+def test_a_usererror_from_shopify_fails_the_update_with_its_message(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    add_shopify(cli, shopify)
+    cli.ok("channels", "pull", "shop")
+    cli.ok("orders", "process")
+    cli.ok("orders", "dispatch", "#1002", "--tracking", "BAD-123")
+    run = cli("channels", "push", "-f", "jsonl")
+    assert run.exit_code == 1
+    [row] = json_rows(run.stdout)
+    assert (row["result"], row["detail"]) == (
+        "failed",
+        "Shopify refused it: Tracking number is invalid for the carrier.",
+    )
+    assert shopify.mutations == []
+    [sync] = json.loads(cli.ok("orders", "show", "#1002", "-f", "json").stdout)["channel_sync"]
+    assert (sync["status"], sync["attempts"]) == ("failed", 1)
+    assert sync["error"] == "Shopify refused it: Tracking number is invalid for the carrier."

@@ -73,6 +73,12 @@ def _fulfil(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
     [group] = wanted["lineItemsByFulfillmentOrder"]
     gid = group["fulfillmentOrderId"].replace("FulfillmentOrder", "Order")
     state = _state(shop, gid)
+    if str(wanted["trackingInfo"].get("number", "")).startswith("BAD"):
+        message = "Tracking number is invalid for the carrier."
+        return {
+            "fulfillment": None,
+            "userErrors": [{"field": ["trackingInfo"], "message": message}],
+        }
     if state is None or state["fulfillmentOrders"]["nodes"][0]["status"] != "OPEN":
         message = "Fulfillment order does not exist or is not open."
         return {"fulfillment": None, "userErrors": [{"field": ["fulfillment"], "message": message}]}
