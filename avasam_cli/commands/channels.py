@@ -221,7 +221,7 @@ def pull(
     start = parse_since(since, ws.timezone, ws.now()) if since else None  # one error, once
     with job(ctx, "pull") as current:
         summaries = []
-        idle = idle_pull(ws) if not names and start is None else None
+        idle = idle_pull(ws, [] if all_ else names or []) if start is None else None
         if idle is not None:  # empty drops only: done without loading SQLAlchemy
             from avasam_cli.core.services.pull_summary import PullSummary
 

@@ -348,11 +348,12 @@ IDLE_JOBS = [
     ["orders", "process"],
     ["exports", "run", "--due"],
     ["channels", "pull", "--all"],
+    ["channels", "pull", "drop"],
     ["channels", "push"],
 ]
 
 
-@pytest.mark.parametrize("args", IDLE_JOBS, ids=lambda a: " ".join(a[:2]))
+@pytest.mark.parametrize("args", IDLE_JOBS, ids=lambda a: " ".join(a))
 def test_an_idle_cron_job_never_imports_sqlalchemy_and_is_recorded(
     cli: Cli, db_url: str, args: list[str], tmp_path: Path
 ) -> None:

@@ -49,16 +49,21 @@ def exports_due(ws: Workspace) -> list[str]:
     return due
 
 
-def idle_pull(ws: Workspace) -> list[str] | None:
-    """The enabled channels, when every one is a file drop with nothing dropped (a pull
-    would read nothing and write nothing); None when a pull has work or must ask an API."""
+def idle_pull(ws: Workspace, names: list[str]) -> list[str] | None:
+    """The channels a pull would read (`names`, or every enabled one), when each is a file
+    drop with nothing dropped: the pull would read and write nothing. None when a pull
+    has work, must ask an API, or must refuse a name (the pull service says why)."""
     from avasam_cli.core.channels.files import anything_dropped
 
     rows = ws.light().rows(
         "SELECT name, type, enabled, config FROM channels "
         "WHERE removed_at IS NULL AND type <> 'manual' ORDER BY name"
     )
-    enabled = [(name, kind, config) for name, kind, on, config in rows if on]
+    known = {name: (kind, on, config) for name, kind, on, config in rows}
+    if any(name not in known or not known[name][1] for name in names):
+        return None
+    chosen = names or [name for name, (_kind, on, _config) in known.items() if on]
+    enabled = [(name, known[name][0], known[name][2]) for name in chosen]
     for _name, kind, config in enabled:
         if kind != ChannelType.FILE or anything_dropped(json.loads(config)["path"]):
             return None
