@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the suite's fake shop
+
 from avasam_cli.core.channels.shopify import API_VERSION, FULFIL_MUTATION, STATE_QUERY
 from tests.fakes.channel_api import FakeShop, serve, shopify_order
 
