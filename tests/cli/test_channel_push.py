@@ -249,6 +249,7 @@ def test_a_shopify_refusal_is_reported_not_retried(
     cli.ok("orders", "dispatch", "#1001", "--tracking", "T-1")
     gid = shopify.orders[0]["id"]
     shopify.fulfillments[gid] = [{"id": "gid://shopify/Fulfillment/1", "trackingInfo": []}]
+    shopify.remaining[gid] = [0]
     run = cli("channels", "push", "-f", "jsonl")  # fulfilled on Shopify another way, untracked
     assert run.exit_code == 1
     [row] = json_rows(run.stdout)
@@ -342,3 +343,32 @@ def test_a_usererror_from_shopify_fails_the_update_with_its_message(
     [sync] = json.loads(cli.ok("orders", "show", "#1002", "-f", "json").stdout)["channel_sync"]
     assert (sync["status"], sync["attempts"]) == ("failed", 1)
     assert sync["error"] == "Shopify refused it: Tracking number is invalid for the carrier."
+
+
+def test_a_channel_order_split_between_suppliers_is_fulfilled_part_by_part(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    cli.ok("suppliers", "add", "PINECO", "--name", "Pine Co")
+    cli.ok("suppliers", "shipping", "PINECO", "standard", "--price", "3.99", "--vat", "20")
+    feed = "ProductId,SKU,Title,StockQuantity,PriceExclVAT,RRPExclVAT,VAT%Rate\n"
+    feed += "PIN-1,PINE-BED-01,Pine bed,10,80.00,129.99,20\n"
+    cli.ok("products", "import", str(write(tmp_path / "pine.csv", feed)), "--supplier", "PINECO")
+    both = shopify_order(9, updated="2026-11-28T11:00:00Z", qty=2)
+    chair = both["lineItems"]["nodes"][0]
+    both["lineItems"]["nodes"].append({**chair, "sku": "PINE-BED-01", "quantity": 1})
+    shopify.orders.append(both)
+    add_shopify(cli, shopify)
+    cli.ok("channels", "pull", "shop")
+    cli.ok("orders", "process")
+    parts = json.loads(cli.ok("orders", "list", "--search", "#1009", "-f", "json").stdout)
+    assert sorted(p["supplier"] for p in parts) == ["OAKCO", "PINECO"]
+    for part in parts:
+        cli.ok("orders", "dispatch", part["number"], "--tracking", f"T-{part['supplier']}")
+    assert [r["result"] for r in pushed(cli)] == ["sent", "sent"]
+    done = shopify.fulfillments[both["id"]]
+    assert sorted((f["trackingInfo"][0]["number"], f["lines"]) for f in done) == [
+        ("T-OAKCO", [(0, 2)]),  # the two chairs with Oak & Co's tracking
+        ("T-PINECO", [(1, 1)]),  # the bed with Pine Co's
+    ]
+    assert pushed(cli) == []

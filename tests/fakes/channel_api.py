@@ -51,42 +51,73 @@ def _first_lines(order: dict[str, Any], count: int) -> dict[str, Any]:
     return {**order, "lineItems": items}
 
 
+def _remaining(shop: FakeShop, order: dict[str, Any]) -> list[int]:
+    """What is still to fulfil of each of the order's lines (one fulfillment order)."""
+    return shop.remaining.setdefault(
+        order["id"], [n["quantity"] for n in order["lineItems"]["nodes"]]
+    )
+
+
 def _state(shop: FakeShop, gid: str) -> dict[str, Any] | None:
     """An order's fulfilment state, as the `nodes(ids:)` query reads it."""
     order = next((o for o in shop.orders if o["id"] == gid), None)
     if order is None:
         return None
-    done = shop.fulfillments.get(gid, [])
-    status = "CLOSED" if done or order.get("cancelledAt") else "OPEN"
+    remaining = _remaining(shop, order)
+    status = "OPEN" if any(remaining) and not order.get("cancelledAt") else "CLOSED"
+    items = [
+        {
+            "id": f"{gid.replace('Order', 'FulfillmentOrderLineItem')}-{n}",
+            "remainingQuantity": left,
+            "lineItem": {"sku": line["sku"], "variant": line.get("variant")},
+        }
+        for n, (line, left) in enumerate(zip(order["lineItems"]["nodes"], remaining, strict=True))
+    ]
+    fulfillment_order = {
+        "id": gid.replace("Order", "FulfillmentOrder"),
+        "status": status,
+        "lineItems": {"nodes": items},
+    }
     return {
         "id": gid,
         "cancelledAt": order.get("cancelledAt"),
-        "fulfillments": done,
-        "fulfillmentOrders": {
-            "nodes": [{"id": gid.replace("Order", "FulfillmentOrder"), "status": status}]
-        },
+        "fulfillments": shop.fulfillments.get(gid, []),
+        "fulfillmentOrders": {"nodes": [fulfillment_order]},
     }
 
 
+def _refused(message: str) -> dict[str, Any]:
+    return {"fulfillment": None, "userErrors": [{"field": ["fulfillment"], "message": message}]}
+
+
 def _fulfil(shop: FakeShop, variables: dict[str, Any]) -> dict[str, Any]:
+    """fulfillmentCreate: the listed fulfillment-order line items (all that remain of the
+    fulfillment order when none are listed), refused whole if one is not open."""
     wanted = variables["fulfillment"]
+    if str(wanted["trackingInfo"].get("number", "")).startswith("BAD"):
+        return _refused("Tracking number is invalid for the carrier.")
     [group] = wanted["lineItemsByFulfillmentOrder"]
     gid = group["fulfillmentOrderId"].replace("FulfillmentOrder", "Order")
-    state = _state(shop, gid)
-    if str(wanted["trackingInfo"].get("number", "")).startswith("BAD"):
-        message = "Tracking number is invalid for the carrier."
-        return {
-            "fulfillment": None,
-            "userErrors": [{"field": ["trackingInfo"], "message": message}],
-        }
-    if state is None or state["fulfillmentOrders"]["nodes"][0]["status"] != "OPEN":
-        message = "Fulfillment order does not exist or is not open."
-        return {"fulfillment": None, "userErrors": [{"field": ["fulfillment"], "message": message}]}
+    order = next((o for o in shop.orders if o["id"] == gid), None)
+    if order is None or order.get("cancelledAt"):
+        return _refused("Fulfillment order does not exist or is not open.")
+    remaining = _remaining(shop, order)
+    asked = group.get("fulfillmentOrderLineItems") or [
+        {"id": f"{gid.replace('Order', 'FulfillmentOrderLineItem')}-{n}", "quantity": left}
+        for n, left in enumerate(remaining)
+        if left
+    ]
+    taken = [(int(item["id"].rsplit("-", 1)[1]), item["quantity"]) for item in asked]
+    if not taken or any(quantity > remaining[n] for n, quantity in taken):
+        return _refused("Fulfillment order line items are not open.")
+    for n, quantity in taken:
+        remaining[n] -= quantity
     number = len([f for fs in shop.fulfillments.values() for f in fs]) + 5001
     fulfillment = {
         "id": f"gid://shopify/Fulfillment/{number}",
         "trackingInfo": [wanted["trackingInfo"]],
         "notifyCustomer": wanted.get("notifyCustomer"),
+        "lines": taken,
     }
     shop.fulfillments.setdefault(gid, []).append(fulfillment)
     shop.mutations.append(f"fulfil {gid}: {wanted['trackingInfo'].get('number')}")
@@ -145,6 +176,7 @@ class FakeShop:
     block_on_request: int | None = None  # the Nth request waits for `release`
     hold_reply_on: int | None = None  # the Nth request is carried out, its answer waits
     fulfillments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by order id
+    remaining: dict[str, list[int]] = field(default_factory=dict)  # to fulfil, per line
     notes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Woo, by order id
     mutations: list[str] = field(default_factory=list)  # what changed the shop, in order
     blocked: threading.Event = field(default_factory=threading.Event)

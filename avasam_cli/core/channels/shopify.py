@@ -139,7 +139,8 @@ class Shopify:
 STATE_BATCH = 25  # orders whose state one `nodes` query reads
 STATE_QUERY = """query States($ids: [ID!]!) { nodes(ids: $ids) { ... on Order {
  id cancelledAt fulfillments { id trackingInfo { number } }
- fulfillmentOrders(first: 10) { nodes { id status } } } } }"""
+ fulfillmentOrders(first: 10) { nodes { id status lineItems(first: 100) { nodes {
+ id remainingQuantity lineItem { sku variant { legacyResourceId } } } } } } } } }"""
 FULFIL_MUTATION = """mutation Fulfil($fulfillment: FulfillmentInput!) {
  fulfillmentCreate(fulfillment: $fulfillment) {
  fulfillment { id status } userErrors { field message } } }"""
@@ -209,8 +210,8 @@ class ShopifyWriter:
             if tracking in numbers:
                 return Sent(f"already fulfilled with tracking {tracking}", fulfillment.get("id"))
         orders = (state.get("fulfillmentOrders") or {}).get("nodes") or []
-        open_ids = [o["id"] for o in orders if o.get("status") in OPEN_STATES]
-        if not open_ids:
+        open_orders = [o for o in orders if o.get("status") in OPEN_STATES]
+        if not open_orders:
             held = [o.get("status") for o in orders if o.get("status") not in ("CLOSED",)]
             why = (
                 f"its fulfillment orders are {', '.join(map(str, held))}"
@@ -221,8 +222,13 @@ class ShopifyWriter:
         tracking_info: dict[str, Any] = {"number": tracking}
         if update.carrier:
             tracking_info["company"] = update.carrier
+        groups = _our_items(open_orders, update.lines)
+        if not groups:
+            return Failed(
+                f"order {update.reference}: none of its lines is still to fulfil on Shopify", False
+            )
         fulfillment = {
-            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": i} for i in open_ids],
+            "lineItemsByFulfillmentOrder": groups,
             "trackingInfo": tracking_info,
             "notifyCustomer": self.notify,
         }
@@ -250,6 +256,33 @@ class ShopifyWriter:
             return Failed(_user_errors(payload["orderCancelUserErrors"]), False)
         job = payload.get("job") or {}
         return Sent(f"cancelled ({update.reason})", job.get("id"))
+
+
+def _our_items(
+    open_orders: list[dict[str, Any]], lines: tuple[tuple[str, int], ...]
+) -> list[dict[str, Any]]:
+    """The fulfillment-order line items that are our order's lines (by SKU, or by variant
+    for a line that had none), with our quantities: a channel order split between
+    suppliers is fulfilled part by part, each part with its own tracking number."""
+    wanted: dict[str, int] = {}
+    for sku, quantity in lines:
+        wanted[sku] = wanted.get(sku, 0) + quantity
+    groups = []
+    for fulfillment_order in open_orders:
+        items = []
+        for item in (fulfillment_order.get("lineItems") or {}).get("nodes") or []:
+            line = item.get("lineItem") or {}
+            variant = (line.get("variant") or {}).get("legacyResourceId")
+            key = line.get("sku") or (f"variant-{variant}" if variant else "")
+            quantity = min(wanted.get(key, 0), int(item.get("remainingQuantity") or 0))
+            if quantity > 0:
+                items.append({"id": item["id"], "quantity": quantity})
+                wanted[key] -= quantity
+        if items:
+            groups.append(
+                {"fulfillmentOrderId": fulfillment_order["id"], "fulfillmentOrderLineItems": items}
+            )
+    return groups
 
 
 def _user_errors(errors: Any) -> str:

@@ -25,6 +25,9 @@ class Update:
     tracking_number: str | None
     carrier: str | None
     reason: str | None  # the cancel reason
+    # (channel SKU, quantity) of the order's lines: one channel order split between
+    # suppliers becomes several of ours, each dispatched with its own tracking number.
+    lines: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

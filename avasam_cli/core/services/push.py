@@ -27,7 +27,7 @@ from avasam_cli.core.channels import writer_for
 from avasam_cli.core.channels.writeback import Failed, Outcome, Sent, Update
 from avasam_cli.core.errors import AvasamError, InvalidInput, NotFound
 from avasam_cli.core.lifecycle import record_event
-from avasam_cli.core.models import Channel, ChannelUpdate, Order
+from avasam_cli.core.models import Channel, ChannelUpdate, Order, OrderLine
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.lookup import MANUAL_CHANNEL, get_channel
 from avasam_cli.core.statuses import UpdateStatus
@@ -122,6 +122,16 @@ def _due(ws: Workspace, channel_id: int) -> tuple[list[Update], dict[int, str]]:
             )
             .order_by(ChannelUpdate.id)
         ).all()
+        lines: dict[int, list[tuple[str, int]]] = {}
+        order_ids = sorted({row.order_id for row, _number, _reference in rows})
+        for first in range(0, len(order_ids), 1000):  # bound the IN list
+            found = uow.session.execute(
+                select(OrderLine.order_id, OrderLine.channel_sku, OrderLine.quantity)
+                .where(OrderLine.order_id.in_(order_ids[first : first + 1000]))
+                .order_by(OrderLine.order_id, OrderLine.line_no)
+            )
+            for order_id, sku, quantity in found:
+                lines.setdefault(order_id, []).append((sku, quantity))
         updates = [
             Update(
                 id=row.id,
@@ -131,6 +141,7 @@ def _due(ws: Workspace, channel_id: int) -> tuple[list[Update], dict[int, str]]:
                 tracking_number=row.tracking_number,
                 carrier=row.carrier,
                 reason=row.reason,
+                lines=tuple(lines.get(row.order_id, [])),
             )
             for row, _number, reference in rows
         ]
