@@ -14,25 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.channel_api import FakeShop, Fault, serve, shopify_order, woocommerce_order
+from tests.fakes.channel_api import FakeShop, Fault, shop_with_credentials, shopify_order
 from tests.helpers import add_order, json_rows, set_up_catalogue, write
 from tests.support import Cli
 
 
 @pytest.fixture
 def shopify(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShop]:
-    monkeypatch.setenv("SHOP_TOKEN", "shpat_secret_token")
-    monkeypatch.setenv("AVASAM_HTTP_BACKOFF", "0")
-    with serve(FakeShop("shopify", [shopify_order(n) for n in range(1, 4)])) as shop:
+    with shop_with_credentials(monkeypatch, "shopify", 3) as shop:
         yield shop
 
 
 @pytest.fixture
 def woo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShop]:
-    monkeypatch.setenv("WOO_KEY", "ck_key")
-    monkeypatch.setenv("WOO_SECRET", "cs_secret")
-    monkeypatch.setenv("AVASAM_HTTP_BACKOFF", "0")
-    with serve(FakeShop("woocommerce", [woocommerce_order(n) for n in range(1, 3)])) as shop:
+    with shop_with_credentials(monkeypatch, "woocommerce", 2) as shop:
         yield shop
 
 
@@ -52,6 +47,14 @@ def add_woo(cli: Cli, shop: FakeShop) -> None:
     cli.ok("channels", "map-shipping", "woo", "Flat rate", "standard")
 
 
+def shopify_orders_open(cli: Cli, tmp_path: Path, shop: FakeShop, *extra: str) -> None:
+    """The shop's orders pulled and processed: open, with the supplier, to dispatch."""
+    set_up_catalogue(cli, tmp_path)
+    add_shopify(cli, shop, *extra)
+    cli.ok("channels", "pull", "shop")
+    cli.ok("orders", "process")
+
+
 def pushed(cli: Cli, *args: str) -> list[dict[str, object]]:
     return json_rows(cli.ok("channels", "push", *args, "-f", "jsonl").stdout)
 
@@ -63,10 +66,7 @@ def events(cli: Cli, order: str) -> list[dict[str, object]]:
 def test_a_dispatch_fulfils_the_shopify_order_once_with_its_tracking(
     cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
 ) -> None:
-    set_up_catalogue(cli, tmp_path)
-    add_shopify(cli, shopify)
-    cli.ok("channels", "pull", "shop")
-    cli.ok("orders", "process")
+    shopify_orders_open(cli, tmp_path, shopify)
     cli.ok("orders", "dispatch", "#1002", "--tracking", "RM123456785GB", "--carrier", "Royal Mail")
     assert shopify.mutations == []  # nothing is sent inside the dispatch
     rows = pushed(cli)
@@ -94,10 +94,7 @@ def test_a_dispatch_fulfils_the_shopify_order_once_with_its_tracking(
 def test_a_push_killed_after_shopify_took_the_fulfilment_does_not_fulfil_twice(
     cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
 ) -> None:
-    set_up_catalogue(cli, tmp_path)
-    add_shopify(cli, shopify)
-    cli.ok("channels", "pull", "shop")
-    cli.ok("orders", "process")
+    shopify_orders_open(cli, tmp_path, shopify)
     cli.ok("orders", "dispatch", "#1001", "--tracking", "T-1")
     shopify.hold_reply_on = len(shopify.requests) + 2  # the state query, then the mutation
     proc = subprocess.Popen(
@@ -221,10 +218,7 @@ def test_a_dead_channel_keeps_its_updates_and_the_others_are_sent(
 def test_a_refused_token_fails_at_once_naming_the_scopes_and_retry_queues_it_again(
     cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
 ) -> None:
-    set_up_catalogue(cli, tmp_path)
-    add_shopify(cli, shopify)
-    cli.ok("channels", "pull", "shop")
-    cli.ok("orders", "process")
+    shopify_orders_open(cli, tmp_path, shopify)
     cli.ok("orders", "dispatch", "#1001", "--tracking", "T-9")
     shopify.faults.append(Fault(403, b'{"errors": "[API] This action requires merchant approval"}'))
     run = cli("channels", "push")
@@ -242,10 +236,7 @@ def test_a_refused_token_fails_at_once_naming_the_scopes_and_retry_queues_it_aga
 def test_a_shopify_refusal_is_reported_not_retried(
     cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
 ) -> None:
-    set_up_catalogue(cli, tmp_path)
-    add_shopify(cli, shopify)
-    cli.ok("channels", "pull", "shop")
-    cli.ok("orders", "process")
+    shopify_orders_open(cli, tmp_path, shopify)
     cli.ok("orders", "dispatch", "#1001", "--tracking", "T-1")
     gid = shopify.orders[0]["id"]
     shopify.fulfillments[gid] = [{"id": "gid://shopify/Fulfillment/1", "trackingInfo": []}]
@@ -289,10 +280,7 @@ def test_a_throttled_state_query_waits_and_the_update_is_sent(
 ) -> None:
     from tests.fakes.channel_api import throttled
 
-    set_up_catalogue(cli, tmp_path)
-    add_shopify(cli, shopify)
-    cli.ok("channels", "pull", "shop")
-    cli.ok("orders", "process")
+    shopify_orders_open(cli, tmp_path, shopify)
     cli.ok("orders", "dispatch", "#1003", "--tracking", "T-3")
     shopify.faults.append(throttled(requested=60, available=50, rate=100.0))
     assert [r["result"] for r in pushed(cli)] == ["sent"]
@@ -327,10 +315,7 @@ def test_status_names_a_channel_whose_update_has_failed_for_over_an_hour(
 def test_a_usererror_from_shopify_fails_the_update_with_its_message(
     cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
 ) -> None:
-    set_up_catalogue(cli, tmp_path)
-    add_shopify(cli, shopify)
-    cli.ok("channels", "pull", "shop")
-    cli.ok("orders", "process")
+    shopify_orders_open(cli, tmp_path, shopify)
     cli.ok("orders", "dispatch", "#1002", "--tracking", "BAD-123")
     run = cli("channels", "push", "-f", "jsonl")
     assert run.exit_code == 1

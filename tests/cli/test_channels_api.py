@@ -13,7 +13,7 @@ from avasam_cli.core.channels.shopify import API_VERSION as SHOPIFY_VERSION
 from tests.fakes.channel_api import (
     FakeShop,
     Fault,
-    serve,
+    shop_with_credentials,
     shopify_order,
     throttled,
     woocommerce_order,
@@ -24,18 +24,13 @@ from tests.support import Cli
 
 @pytest.fixture
 def shopify(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShop]:
-    monkeypatch.setenv("SHOP_TOKEN", "shpat_secret_token")
-    monkeypatch.setenv("AVASAM_HTTP_BACKOFF", "0")
-    with serve(FakeShop("shopify", [shopify_order(n) for n in range(1, 6)])) as shop:
+    with shop_with_credentials(monkeypatch, "shopify", 5) as shop:
         yield shop
 
 
 @pytest.fixture
 def woo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeShop]:
-    monkeypatch.setenv("WOO_KEY", "ck_key")
-    monkeypatch.setenv("WOO_SECRET", "cs_secret")
-    monkeypatch.setenv("AVASAM_HTTP_BACKOFF", "0")
-    with serve(FakeShop("woocommerce", [woocommerce_order(n) for n in range(1, 4)])) as shop:
+    with shop_with_credentials(monkeypatch, "woocommerce", 3) as shop:
         yield shop
 
 

@@ -365,6 +365,22 @@ def serve(shop: FakeShop) -> Iterator[FakeShop]:
         server.server_close()
 
 
+@contextmanager
+def shop_with_credentials(monkeypatch: Any, kind: str, orders: int) -> Iterator[FakeShop]:
+    """A running shop of `orders` orders, its credentials in the variables a channel names
+    (SHOP_TOKEN, WOO_KEY, WOO_SECRET) and no backoff between retries."""
+    monkeypatch.setenv("AVASAM_HTTP_BACKOFF", "0")
+    if kind == "shopify":
+        monkeypatch.setenv("SHOP_TOKEN", "shpat_secret_token")
+        made = [shopify_order(n) for n in range(1, orders + 1)]
+    else:
+        monkeypatch.setenv("WOO_KEY", "ck_key")
+        monkeypatch.setenv("WOO_SECRET", "cs_secret")
+        made = [woocommerce_order(n) for n in range(1, orders + 1)]
+    with serve(FakeShop(kind, made)) as shop:
+        yield shop
+
+
 def shopify_order(
     n: int,
     *,
