@@ -73,6 +73,11 @@ avasam exports add oak-outbox --supplier OAKCO --protocol file --remote-dir demo
 avasam exports run oak-outbox
 ls demo-data/outbox >&2
 
+step "The supplier dispatches a shop order; the shop hears of it (write-back)"
+avasam orders dispatch SHOP-5001 --tracking RM987654321GB --carrier "Royal Mail"
+avasam channels push    # a file channel gets a confirmations CSV (Shopify: a fulfillment)
+cat demo-data/shop-orders/confirmations/*.csv >&2
+
 step "What happened to each order"
 avasam orders list --all --sort placed
 step "Why the held ones are waiting"
