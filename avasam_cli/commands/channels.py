@@ -267,7 +267,7 @@ def push(
         typer.Argument(help="Channels to tell.", autocompletion=complete_names("channel")),
     ] = None,
     all_: Annotated[
-        bool, typer.Option("--all", help="Every channel with updates due (the default).")
+        bool, typer.Option("--all", help="Every enabled channel with updates due (the default).")
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")

@@ -357,3 +357,14 @@ def test_a_channel_order_split_between_suppliers_is_fulfilled_part_by_part(
         ("T-PINECO", [(1, 1)]),  # the bed with Pine Co's
     ]
     assert pushed(cli) == []
+
+
+def test_a_disabled_channel_keeps_its_updates_until_named(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    shopify_orders_open(cli, tmp_path, shopify)
+    cli.ok("orders", "dispatch", "#1001", "--tracking", "T-1")
+    cli.ok("channels", "disable", "shop")
+    assert pushed(cli) == []
+    assert shopify.mutations == []
+    assert [r["result"] for r in pushed(cli, "shop")] == ["sent"]

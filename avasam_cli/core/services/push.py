@@ -69,9 +69,17 @@ def _channels(ws: Workspace, names: list[str]) -> list[tuple[int, str, str, dict
             due = select(ChannelUpdate.channel_id).where(
                 ChannelUpdate.status == UpdateStatus.PENDING
             )
+            # A disabled or removed channel keeps its updates pending: the seller turned
+            # it off; `channels push NAME` still sends them on purpose.
             channels = list(
                 uow.session.scalars(
-                    select(Channel).where(Channel.id.in_(due)).order_by(Channel.name)
+                    select(Channel)
+                    .where(
+                        Channel.id.in_(due),
+                        Channel.enabled.is_(True),
+                        Channel.removed_at.is_(None),
+                    )
+                    .order_by(Channel.name)
                 )
             )
         return [(c.id, c.name, c.type, json.loads(c.config)) for c in channels]
