@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from enum import StrEnum
 from typing import Annotated
 
@@ -281,10 +282,12 @@ def push(
 
     Example: avasam channels push --all
     """
+    from avasam_cli.core.jobs import Job
     from avasam_cli.core.services.due_work import anything_to_push
 
     ws = workspace(ctx)
-    with job(ctx, "push") as current:
+    # A dry run sends nothing: it neither takes the job's lock nor leaves a run behind.
+    with nullcontext(Job("push")) if dry_run else job(ctx, "push") as current:
         results = []
         if names or anything_to_push(ws):  # else done without loading SQLAlchemy
             from avasam_cli.core.services.push import push as push_updates
@@ -296,7 +299,7 @@ def push(
             "retrying": sum(r.retrying for r in results),
             "failed": sum(r.failed for r in results),
         }
-        if not quiet(ctx):
+        if not quiet(ctx) and (rows or not any(r.error for r in results)):
             render_rows(rows, fmt, ws.timezone, empty_message="No channel updates due.")
         failures = Failures()
         for result in results:

@@ -12,7 +12,6 @@ engine's (`core/db.py` imports the shared parts from here).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -239,7 +238,7 @@ def sqlite_path(url: str) -> str | None:
         raise InvalidInput("a SQLite URL takes no ?options here; use sqlite:///PATH")
     if not rest.startswith("/") or rest == "/":
         return None  # sqlite:// is a database in memory
-    return os.path.expanduser(unquote(rest[1:]))
+    return unquote(rest[1:])  # no `~` expansion: the engine (SQLAlchemy) does none either
 
 
 def _libpq_uri(url: str) -> str:

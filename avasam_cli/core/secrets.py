@@ -51,10 +51,22 @@ def read_secret(env: str | None, path: str | None, what: str) -> str:
         value = env_secret(env)
         if not value:
             raise InvalidInput(f"{what}: environment variable {env} is not set")
-        return value
+        return _sendable(value, f"environment variable {env}", what)
     if path:
-        return _from_file(Path(path), what)
+        return _sendable(_from_file(Path(path), what), str(path), what)
     raise InvalidInput(f"{what}: no environment variable or file is configured")
+
+
+def _sendable(value: str, where: str, what: str) -> str:
+    """Tokens and keys travel in HTTP headers: printable ASCII only. Anything else (a
+    trailing newline, a pasted non-ASCII character) is refused here, naming where it came
+    from and never the value (a driver's error would print it)."""
+    if not all(33 <= ord(c) <= 126 for c in value):
+        raise InvalidInput(
+            f"{what}: {where} holds a space, a line break or a non-ASCII character; "
+            "set it to the token alone"
+        )
+    return value
 
 
 def check_secret_file(path: str, what: str) -> None:

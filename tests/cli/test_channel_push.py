@@ -368,3 +368,41 @@ def test_a_disabled_channel_keeps_its_updates_until_named(
     assert pushed(cli) == []
     assert shopify.mutations == []
     assert [r["result"] for r in pushed(cli, "shop")] == ["sent"]
+
+
+@pytest.mark.parametrize("token", ["shpat_secret_token\n", "shpat_secret_tökén"])
+def test_a_token_that_cannot_travel_in_a_header_is_refused_unechoed(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop, monkeypatch: pytest.MonkeyPatch,
+    token: str,
+) -> None:  # fmt: skip
+    shopify_orders_open(cli, tmp_path, shopify)
+    cli.ok("orders", "dispatch", "#1001", "--tracking", "T-1")
+    monkeypatch.setenv("SHOP_TOKEN", token)
+    run = cli("channels", "push")
+    assert run.exit_code == 1
+    assert run.stderr == (
+        "Error: shop: Shopify token: environment variable SHOP_TOKEN holds a space, a line "
+        "break or a non-ASCII character; set it to the token alone\n"
+    )
+    status = cli("status", "-f", "json")
+    assert "shpat" not in run.stdout + status.stdout + status.stderr
+    assert [
+        u["status"] for u in json_rows(cli.ok("channels", "updates", "-f", "jsonl").stdout)
+    ] == ["pending"]
+
+
+def test_a_shops_message_stays_on_one_line(
+    cli: Cli, db_url: str, tmp_path: Path, shopify: FakeShop
+) -> None:
+    shopify_orders_open(cli, tmp_path, shopify)
+    cli.ok("orders", "dispatch", "#1001", "--tracking", "T-1")
+    forged = {"errors": [{"message": "no\nError: forged line\x1b[31m\x07"}]}
+    shopify.faults.append(Fault(200, json.dumps(forged).encode()))
+    run = cli("channels", "push", "--dry-run")
+    assert run.exit_code == 0 and shopify.mutations == []  # a rehearsal sends nothing ...
+    jobs = {j["job"]: j for j in json.loads(cli("status", "-f", "json").stdout)["jobs"]}
+    assert jobs["push"]["outcome"] == "never run"  # ... and leaves no job run behind
+    run = cli("channels", "push")
+    errors = run.stderr.splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: shop: order ")
+    assert "\\nError: forged line\\x1b[31m\\x07" in errors[0]

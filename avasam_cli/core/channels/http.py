@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from avasam_cli.core.errors import InvalidInput, RemoteError
+from avasam_cli.core.errors import InvalidInput, RemoteError, printable
 from avasam_cli.core.retry import retry
 
 ATTEMPTS = 4
@@ -208,7 +208,7 @@ def _their_message(exc: urllib.error.HTTPError) -> str:
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
         return ""
     message = body.get("message") if isinstance(body.get("message"), str) else ""
-    return f" ({body['code'][:80]}: {str(message)[:160]})"
+    return printable(f" ({body['code'][:80]}: {str(message)[:160]})")
 
 
 def _where(url: str) -> str:

@@ -21,7 +21,7 @@ from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.http import JsonHttp
 from avasam_cli.core.channels.records import read_api_orders
 from avasam_cli.core.channels.writeback import Failed, Outcome, Sent, Update, failure
-from avasam_cli.core.errors import RemoteError
+from avasam_cli.core.errors import RemoteError, printable
 from avasam_cli.core.incoming import FieldError
 
 API_VERSION = "2026-10"  # a stable GraphQL Admin API version (quarterly; 12 months each)
@@ -288,7 +288,7 @@ def _our_items(
 def _user_errors(errors: Any) -> str:
     first = errors[0] if isinstance(errors, list) and errors else {}
     message = first.get("message") if isinstance(first, dict) else None
-    return f"Shopify refused it: {str(message or errors)[:200]}"
+    return f"Shopify refused it: {printable(str(message or errors)[:200])}"
 
 
 def throttle_wait(body: dict[str, Any]) -> float | None:
@@ -320,12 +320,12 @@ def describe_errors(errors: Any) -> str:
         return f"the shop refused the request: {str(first)[:200]}"
     extensions = first.get("extensions")
     if isinstance(extensions, dict) and extensions.get("code") == "ACCESS_DENIED":
-        needed = str(extensions.get("requiredAccess") or "a scope the token lacks")[:200]
+        needed = printable(str(extensions.get("requiredAccess") or "a scope the token lacks")[:200])
         return (
             f"access denied: the app's token needs {needed} (give the custom app that scope "
             "in the shop's admin, then reinstall it)"
         )
-    return f"the shop refused the request: {str(first.get('message'))[:200]}"
+    return f"the shop refused the request: {printable(str(first.get('message'))[:200])}"
 
 
 def _money(line: dict[str, Any]) -> Any:

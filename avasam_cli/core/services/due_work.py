@@ -72,5 +72,9 @@ def idle_pull(ws: Workspace, names: list[str]) -> list[str] | None:
 
 def anything_to_push(ws: Workspace) -> bool:
     """A channel update waiting to be sent (channels push)."""
-    sql = f"SELECT 1 FROM channel_updates WHERE status = '{UpdateStatus.PENDING}' LIMIT 1"
-    return ws.light().scalar(sql) is not None
+    sql = (
+        "SELECT 1 FROM channel_updates u JOIN channels c ON c.id = u.channel_id "
+        f"WHERE u.status = '{UpdateStatus.PENDING}' AND c.enabled = ? "
+        "AND c.removed_at IS NULL LIMIT 1"
+    )
+    return ws.light().scalar(sql, [True]) is not None
