@@ -38,6 +38,16 @@ class InvalidRows(InvalidInput):
         self.problems = problems
 
 
+def no_channel(name: str) -> NotFound:
+    """The one "not found" of a channel name (the lookups of services/lookup.py, the light
+    read path and the pull)."""
+    return NotFound(f"no channel {name!r}; see `avasam channels list`")
+
+
+def no_supplier(code: str) -> NotFound:
+    return NotFound(f"no supplier {code!r}; see `avasam suppliers list`")
+
+
 def printable(text: str) -> str:
     """Text fit for a terminal line: control characters, lone surrogates (bytes that were
     not UTF-8) and other unprintables written as escapes, e.g. 'a\\x1b[31m.csv'."""

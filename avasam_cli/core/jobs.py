@@ -25,10 +25,8 @@ from typing import Any
 
 from avasam_cli.core.errors import AvasamError, InvalidInput, describe_unexpected
 from avasam_cli.core.lightdb import sqlite_path
-from avasam_cli.core.statuses import JOBS, RunOutcome
+from avasam_cli.core.statuses import RunOutcome
 from avasam_cli.core.workspace import Workspace
-
-__all__ = ["JOBS", "Job", "JobBusy", "log_line", "run_job"]
 
 
 class JobBusy(Exception):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.db import session_rows
-from avasam_cli.core.errors import NotFound
+from avasam_cli.core.errors import NotFound, no_channel, no_supplier
 from avasam_cli.core.models import Channel, ExportTarget, Order, Product, Supplier, Ticket
 from avasam_cli.core.services import order_ids
 from avasam_cli.core.services.order_ids import ORDER_NUMBER_PREFIX
@@ -70,7 +70,7 @@ def get_channel(session: Session, name: str, *, include_removed: bool = False) -
         query = query.where(Channel.removed_at.is_(None))
     channel = session.scalar(query)
     if channel is None:
-        raise NotFound(f"no channel {name!r}; see `avasam channels list`")
+        raise no_channel(name)
     return channel
 
 
@@ -81,7 +81,7 @@ def find_supplier(session: Session, code: str) -> Supplier | None:
 def get_supplier(session: Session, code: str) -> Supplier:
     supplier = find_supplier(session, code)
     if supplier is None:
-        raise NotFound(f"no supplier {code!r}; see `avasam suppliers list`")
+        raise no_supplier(code)
     return supplier
 
 

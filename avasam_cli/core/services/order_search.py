@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from avasam_cli.core.errors import InvalidInput, NotFound
+from avasam_cli.core.errors import InvalidInput, no_channel, no_supplier
 from avasam_cli.core.lightdb import LightDB, escape_like
 from avasam_cli.core.money import format_pence
 from avasam_cli.core.services.order_ids import NUMBER
@@ -180,14 +180,14 @@ def _channel_id(db: LightDB, name: str) -> int:
     # Removed channels too: their orders stay findable (see core/services/lookup.py).
     found = db.scalar("SELECT id FROM channels WHERE name = ?", [name])
     if found is None:
-        raise NotFound(f"no channel {name!r}; see `avasam channels list`")
+        raise no_channel(name)
     return int(found)
 
 
 def _supplier_id(db: LightDB, code: str) -> int:
     found = db.scalar("SELECT id FROM suppliers WHERE lower(code) = ?", [code.lower()])
     if found is None:
-        raise NotFound(f"no supplier {code!r}; see `avasam suppliers list`")
+        raise no_supplier(code)
     return int(found)
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.channels import Batch, adapter_for
 from avasam_cli.core.csvfile import FileFormatError
-from avasam_cli.core.errors import AvasamError, NotAllowed, NotFound
+from avasam_cli.core.errors import AvasamError, NotAllowed, no_channel
 from avasam_cli.core.incoming import IncomingLine, IncomingOrder
 from avasam_cli.core.lifecycle import (
     CHANGE_IGNORED,
@@ -67,7 +67,7 @@ def channels_to_pull(ws: Workspace, names: list[str], every: bool) -> list[str]:
         return [name for name, enabled in known.items() if enabled]
     for name in names:
         if name not in known:
-            raise NotFound(f"no channel {name!r}; see `avasam channels list`")
+            raise no_channel(name)
         if not known[name]:
             raise NotAllowed(f"channel {name} is disabled; `avasam channels enable {name}`")
     return names
