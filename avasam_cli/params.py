@@ -181,10 +181,9 @@ def option_group(group: type[Any]) -> Callable[[Callable[..., Any]], Callable[..
 
 
 @dataclass(frozen=True)
-class ExportOptions:
-    """The settings of `exports add` and `exports edit`; None leaves a setting as it is."""
+class RemoteOptions:
+    """Where a supplier's server is and how to log in: shared by exports and imports."""
 
-    supplier: Annotated[str | None, typer.Option(help="Supplier code.")] = None
     protocol: ProtocolOption = None
     host: Annotated[str | None, typer.Option(help="Server name or address.")] = None
     port: Annotated[
@@ -206,25 +205,34 @@ class ExportOptions:
     remote_dir: Annotated[
         str | None, typer.Option(help="Directory on the server (or the folder).")
     ] = None
-    filename: Annotated[
-        str | None, typer.Option(help="File name template: {supplier} {export} {timestamp} {run}.")
-    ] = None
-    file_format: FileFormatOption = None
-    schedule: Annotated[str | None, typer.Option(help="Cron expression, e.g. '0 */2 * * *'.")] = (
-        None
-    )
-    only_new: Annotated[
-        bool | None,
-        typer.Option(
-            "--only-new/--all-open", help="Send only orders not sent before, or every open order."
-        ),
-    ] = None
     passive: Annotated[bool | None, typer.Option("--passive/--active", help="FTP data mode.")] = (
         None
     )
     insecure_tls: Annotated[
         bool | None,
         typer.Option("--insecure-tls/--verify-tls", help="FTPS: accept a self-signed certificate."),
+    ] = None
+
+
+SupplierOption = Annotated[str | None, typer.Option(help="Supplier code.")]
+ScheduleOption = Annotated[str | None, typer.Option(help="Cron expression, e.g. '0 */2 * * *'.")]
+
+
+@dataclass(frozen=True)
+class ExportOptions(RemoteOptions):
+    """The settings of `exports add` and `exports edit`; None leaves a setting as it is."""
+
+    supplier: SupplierOption = None
+    filename: Annotated[
+        str | None, typer.Option(help="File name template: {supplier} {export} {timestamp} {run}.")
+    ] = None
+    file_format: FileFormatOption = None
+    schedule: ScheduleOption = None
+    only_new: Annotated[
+        bool | None,
+        typer.Option(
+            "--only-new/--all-open", help="Send only orders not sent before, or every open order."
+        ),
     ] = None
     raw_csv: Annotated[
         bool | None,

@@ -23,7 +23,7 @@ from avasam_cli.core.errors import AvasamError, InvalidInput, SchemaOutdated
 
 # The newest Alembic revision. A test checks it equals the head of migrations/versions,
 # so commands can check the schema without loading Alembic.
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 BUSY_SECONDS = 30  # how long a SQLite writer waits for another one (busy_timeout)
 NOT_INITIALISED = (
     f"the database is not initialised (this avasam needs {HEAD_REVISION}); run `avasam init`"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -213,6 +214,8 @@ class Order(Base):
     payment_status: Mapped[str] = mapped_column(String(16), default="unpaid")
     shipping_status: Mapped[str] = mapped_column(String(16), default="unshipped")
     hold_reason: Mapped[str | None] = mapped_column(String(32))
+    # What exactly holds it, in words ("city is missing"), for `orders show`.
+    hold_detail: Mapped[str | None] = mapped_column(String(200))
     cancel_reason: Mapped[str | None] = mapped_column(String(32))
     payment_error: Mapped[str | None] = mapped_column(String(300))
 
@@ -500,3 +503,98 @@ class ChannelUpdate(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     remote_ref: Mapped[str | None] = mapped_column(String(200))  # fulfillment id, note id
+
+
+class ImportFeed(Base):
+    """Where a supplier leaves files for us (dispatch confirmations, stock and price
+    feeds), and when to fetch them: the mirror of ExportTarget. Secrets are referenced by
+    the name of an environment variable or the path of a file, never stored."""
+
+    __tablename__ = "import_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # FeedKind
+    protocol: Mapped[str] = mapped_column(String(8))
+    host: Mapped[str | None] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str | None] = mapped_column(String(100))
+    secret_kind: Mapped[str | None] = mapped_column(String(16))
+    secret_ref: Mapped[str | None] = mapped_column(String(500))
+    known_hosts: Mapped[str | None] = mapped_column(String(500))
+    remote_dir: Mapped[str] = mapped_column(String(500), default=".")
+    pattern: Mapped[str] = mapped_column(String(200), default="*.csv")
+    # The supplier's own column names: "OurName=TheirName,..." (empty: ours as they are).
+    columns: Mapped[str | None] = mapped_column(String(1000))
+    after: Mapped[str] = mapped_column(String(8), default="archive")  # FeedAfter
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    passive: Mapped[bool] = mapped_column(Boolean, default=True)
+    insecure_tls: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_run_at: Mapped[datetime | None]
+    # The outcome of the last run that fetched anything or failed, for `status`.
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    supplier: Mapped[Supplier] = relationship()
+
+
+class ImportFile(Base):
+    """One remote file seen by a feed, applied or rejected exactly once.
+
+    The file is known by name, size, modification time and content hash: the unique key
+    is written in the same transaction as the file's effects, so a second run (or a
+    second process) that finds the same file again only finishes archiving it."""
+
+    __tablename__ = "import_files"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "name", "size", "mtime", "sha256"),
+        Index("ix_import_files_feed_id", "feed_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("import_feeds.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[int] = mapped_column(BigInteger)  # seconds since the epoch, UTC
+    sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # FileOutcome: applied | rejected
+    reason: Mapped[str | None] = mapped_column(String(500))  # why it was rejected
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[int] = mapped_column(Integer, default=0)
+    applied_at: Mapped[datetime]
+    # When it was moved to processed/ or rejected/, or deleted; None while it waits for
+    # that step (a run killed after the commit) or when the feed keeps its files.
+    archived_at: Mapped[datetime | None]
+
+
+class ImportProblem(Base):
+    """A row of an imported file that was not applied, and why."""
+
+    __tablename__ = "import_problems"
+    __table_args__ = (Index("ix_import_problems_file_line", "file_id", "line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("import_files.id"))
+    line: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str | None] = mapped_column(String(128))  # order number or product id
+    message: Mapped[str] = mapped_column(String(500))
+
+
+class ProductChange(Base):
+    """The audit trail of a product's stock and prices: what a feed file (or `products
+    import`) changed, with its source."""
+
+    __tablename__ = "product_changes"
+    __table_args__ = (Index("ix_product_changes_product", "product_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(300))  # "feed NAME, file FILE"
+    details: Mapped[str] = mapped_column(Text)  # JSON: {"stock": [old, new], ...}

@@ -6,8 +6,6 @@ stored, and never shown.
 
 from __future__ import annotations
 
-import os
-import posixpath
 import string
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,37 +17,25 @@ from sqlalchemy.orm import Session
 from avasam_cli.core.errors import Conflict, InvalidInput
 from avasam_cli.core.models import ExportTarget
 from avasam_cli.core.schedule import parse_schedule
-from avasam_cli.core.secrets import check_env_name, check_secret_file, read_secret
 from avasam_cli.core.services.lookup import NAME, get_export, get_supplier
-from avasam_cli.core.statuses import ExportProtocol, FileFormat, SecretKind
+from avasam_cli.core.services.remote import RemoteSettings, apply_remote, auth_text, location
+from avasam_cli.core.services.remote import target_of as remote_target
+from avasam_cli.core.statuses import FileFormat
 from avasam_cli.core.transports import Target
 from avasam_cli.core.workspace import Workspace
 
-PROTOCOLS = tuple(ExportProtocol)
 DEFAULT_TEMPLATE = "orders-{supplier}-{timestamp}.csv"
-DEFAULT_PORTS = {"ftp": 21, "ftps": 21, "sftp": 22}
 
 
 @dataclass
-class ExportSettings:
+class ExportSettings(RemoteSettings):
     """What `exports add` and `exports edit` may set; None means "leave as it is"."""
 
     supplier: str | None = None
-    protocol: str | None = None
-    host: str | None = None
-    port: int | None = None
-    username: str | None = None
-    password_env: str | None = None
-    password_file: str | None = None
-    key_file: str | None = None
-    known_hosts: str | None = None
-    remote_dir: str | None = None
     filename: str | None = None
     format: str | None = None
     schedule: str | None = None
     only_new: bool | None = None
-    passive: bool | None = None
-    insecure_tls: bool | None = None
     raw_csv: bool | None = None
 
 
@@ -112,26 +98,7 @@ def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
 
 def target_of(export: ExportTarget) -> Target:
     """Connection settings with the secret read now, from its variable or file."""
-    secret = None
-    if export.secret_kind == SecretKind.PASSWORD_ENV:
-        secret = read_secret(export.secret_ref, None, f"export {export.name} password")
-    elif export.secret_kind == SecretKind.PASSWORD_FILE:
-        secret = read_secret(None, export.secret_ref, f"export {export.name} password")
-    elif export.secret_kind == SecretKind.KEY_FILE:
-        check_secret_file(export.secret_ref or "", f"export {export.name} key file")
-        secret = export.secret_ref
-    return Target(
-        protocol=export.protocol,
-        host=export.host,
-        port=export.port,
-        username=export.username,
-        secret=secret,
-        secret_kind=export.secret_kind,
-        known_hosts=export.known_hosts,
-        remote_dir=export.remote_dir,
-        passive=export.passive,
-        insecure_tls=export.insecure_tls,
-    )
+    return remote_target(export, "export")
 
 
 def render_filename(
@@ -203,18 +170,12 @@ def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
     next_run = None
     if export.schedule and export.enabled:
         next_run = parse_schedule(export.schedule).next_after(ws.now(), ws.timezone)
-    where = (
-        export.remote_dir
-        if export.protocol == ExportProtocol.FILE
-        else f"{export.protocol}://{export.username}@{export.host}:{export.port}"
-        f"/{export.remote_dir.lstrip('/')}"
-    )
     return {
         "name": export.name,
         "supplier": export.supplier.code if export.supplier else None,
         "protocol": export.protocol,
-        "destination": where,
-        "authentication": _auth_text(export),
+        "destination": location(export),
+        "authentication": auth_text(export),
         "file_name": export.filename_template,
         "format": export.format,
         "schedule": export.schedule,
@@ -227,35 +188,13 @@ def export_row(export: ExportTarget, ws: Workspace) -> dict[str, Any]:
     }
 
 
-def _auth_text(export: ExportTarget) -> str | None:
-    if export.secret_kind is None:
-        return None
-    label = {
-        SecretKind.PASSWORD_ENV: "password from environment variable",
-        SecretKind.PASSWORD_FILE: "password from file",
-        SecretKind.KEY_FILE: "key file",
-    }[SecretKind(export.secret_kind)]
-    return f"{label} {export.secret_ref}"
-
-
 def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bool) -> None:
     if s.supplier is not None:
         export.supplier = get_supplier(session, s.supplier)
         export.supplier_id = export.supplier.id
     elif new:
         raise InvalidInput("an export needs --supplier CODE")
-    if s.protocol is not None:
-        if s.protocol not in PROTOCOLS:
-            raise InvalidInput(f"--protocol must be one of {', '.join(PROTOCOLS)}")
-        export.protocol = s.protocol
-    elif new:
-        raise InvalidInput("an export needs --protocol ftp|ftps|sftp|file")
-    for key in ("host", "port", "username", "known_hosts"):
-        if getattr(s, key) is not None:
-            setattr(export, key, getattr(s, key))
-    if s.remote_dir is not None:
-        export.remote_dir = _remote_dir(s.remote_dir)
-    _apply_secret(export, s)
+    apply_remote(export, s, new=new, noun="export")
     if s.filename is not None:
         render_filename(s.filename, supplier="S", export="E", moment=datetime.now(), run=1)
         export.filename_template = s.filename
@@ -265,62 +204,6 @@ def _apply(session: Session, export: ExportTarget, s: ExportSettings, *, new: bo
         export.format = s.format
     if s.schedule is not None:
         export.schedule = parse_schedule(s.schedule).text if s.schedule.strip() else None
-    for key in ("only_new", "passive", "insecure_tls", "raw_csv"):
+    for key in ("only_new", "raw_csv"):
         if getattr(s, key) is not None:
             setattr(export, key, getattr(s, key))
-    _check_complete(export)
-    if export.protocol == ExportProtocol.FILE and export.remote_dir:
-        # A local folder is stored absolute: cron runs from $HOME, not from here.
-        export.remote_dir = os.path.abspath(os.path.expanduser(export.remote_dir))
-
-
-def _apply_secret(export: ExportTarget, s: ExportSettings) -> None:
-    given = [
-        (k, v)
-        for k, v in (
-            (SecretKind.PASSWORD_ENV, s.password_env),
-            (SecretKind.PASSWORD_FILE, s.password_file),
-            (SecretKind.KEY_FILE, s.key_file),
-        )
-        if v is not None
-    ]
-    if len(given) > 1:
-        raise InvalidInput("give one of --password-env, --password-file and --key-file")
-    if not given:
-        return
-    kind, ref = given[0]
-    if kind == SecretKind.PASSWORD_ENV:
-        check_env_name(ref, "--password-env", "password")
-    else:
-        flag = f"--{kind.replace('_', '-')}"
-        ref = os.path.abspath(os.path.expanduser(ref))
-        if not os.path.isfile(ref):  # a folder, a missing file, a name too long
-            raise InvalidInput(f"{flag}: {ref[:200]!r} is not a file that exists")
-        check_secret_file(ref, flag)
-    export.secret_kind, export.secret_ref = kind.value, ref
-
-
-def _check_complete(export: ExportTarget) -> None:
-    if export.protocol == ExportProtocol.FILE:
-        if not export.remote_dir or export.remote_dir == ".":
-            raise InvalidInput("a file export needs --remote-dir, the folder to write into")
-        export.host = export.username = export.port = None
-        return
-    if not export.host:
-        raise InvalidInput(f"an {export.protocol} export needs --host")
-    if not export.username:
-        raise InvalidInput(f"an {export.protocol} export needs --username")
-    if export.secret_kind is None:
-        raise InvalidInput(
-            "an export needs --password-env VAR, --password-file PATH or --key-file PATH"
-        )
-    if export.secret_kind == SecretKind.KEY_FILE and export.protocol != ExportProtocol.SFTP:
-        raise InvalidInput("--key-file works with sftp only")
-    export.port = export.port or DEFAULT_PORTS[export.protocol]
-
-
-def _remote_dir(text: str) -> str:
-    path = text.strip() or "."
-    if ".." in posixpath.normpath(path).split("/") or ".." in path.split("/"):
-        raise InvalidInput(f"--remote-dir {text!r} must not contain '..'")
-    return path
