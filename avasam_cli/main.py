@@ -18,6 +18,7 @@ from avasam_cli.commands import (
     db,
     dispatches,
     exports,
+    imports,
     orders,
     products,
     suppliers,
@@ -127,7 +128,8 @@ app = typer.Typer(
     cls=AvasamGroup,
     name="avasam",
     help="Run a dropshipping seller's order lifecycle: catalogue, balance, orders, "
-    "channels, supplier exports.\n\nStart with `avasam init`, then `avasam suppliers add`. "
+    "channels, supplier exports and imports.\n\nStart with `avasam init`, then "
+    "`avasam suppliers add`. "
     "`avasam config` lists the settings (AVASAM_* variables) with their values.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -188,6 +190,7 @@ app.add_typer(account.app, name="account")
 app.add_typer(orders.app, name="orders")
 app.add_typer(channels.app, name="channels")
 app.add_typer(exports.app, name="exports")
+app.add_typer(imports.app, name="imports")
 app.add_typer(cron.app, name="cron")
 app.command("status")(cron.status)
 app.command("config")(config.show_config)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from avasam_cli.params import SkuArg
+from avasam_cli.params import LimitOption, SkuArg
 from avasam_cli.progress import progress
 from avasam_cli.render import Format, FormatOption, RecordFormatOption, render_record, render_rows
 from avasam_cli.state import say, workspace
@@ -23,8 +23,8 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV with ProductId, StockQuantity, PriceExclVAT, "
-            "RRPExclVAT, VAT%Rate, SKU, Title."
+            help="CSV with ProductId, StockQuantity, PriceExclVAT, RRPExclVAT, VAT%Rate, SKU, "
+            "Title; or a partial feed: ProductId or SKU and some of the values."
         ),
     ],
     supplier: Annotated[str, typer.Option(help="Supplier code the feed belongs to.")],
@@ -33,6 +33,10 @@ def import_(
     ] = False,
 ) -> None:
     """Import a supplier's stock and price feed; re-importing updates stock and prices.
+
+    A full feed adds and updates products. A partial feed (ProductId or SKU, with only
+    StockQuantity, or only prices) updates those values of the supplier's products.
+    Every change is kept in the product's history (`avasam products history SKU`).
 
     Example: avasam products import feed.csv --supplier OAKCO
     """
@@ -45,6 +49,7 @@ def import_(
         say(f"  skipped {problem}")
     say(
         f"Imported {report.created} new and updated {report.updated} product(s)"
+        f"{f'; {report.unchanged} unchanged' if report.unchanged else ''}"
         f"{f'; skipped {len(report.problems)} bad row(s)' if report.problems else ''}."
     )
 
@@ -83,6 +88,26 @@ def show(ctx: typer.Context, sku: SkuArg, fmt: RecordFormatOption = Format.table
 
     ws = workspace(ctx)
     render_record(catalogue.show_product(ws, sku), fmt, ws.timezone)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context, sku: SkuArg, limit: LimitOption = 20, fmt: FormatOption = Format.table
+) -> None:
+    """A product's stock and price changes, newest first, each with its source (the feed
+    and file, or the `products import` file).
+
+    Example: avasam products history OAK-TABLE-01
+    """
+    from avasam_cli.core.services import catalogue
+
+    ws = workspace(ctx)
+    render_rows(
+        catalogue.product_history(ws, sku, limit or None),
+        fmt,
+        ws.timezone,
+        empty_message="No changes recorded.",
+    )
 
 
 @app.command("link")

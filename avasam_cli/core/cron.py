@@ -44,6 +44,12 @@ JOBS = [
         "Every 5 minutes: send suppliers their open orders for the exports that are due.",
     ),
     CronJob(
+        "*/5 * * * *",
+        "imports run --due",
+        "Every 5 minutes: fetch and apply the suppliers' dispatch and stock files for the "
+        "imports that are due.",
+    ),
+    CronJob(
         "*/10 * * * *",
         "channels push",
         "Every 10 minutes: tell the sales channels of dispatches (tracking) and cancels.",

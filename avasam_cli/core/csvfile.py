@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -90,14 +90,28 @@ def csv_rows(
     optional: Sequence[str] = (),
     *,
     empty_ok: bool = False,
+    renamed: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[int, Row]]:
     """(line number, row) for each row that is not blank. A row holds the `required` columns
     (the header must name them all) and the `optional` ones the header names, values
     stripped; a short row fills in ''. The header is read now, so a missing column fails
-    before any row; an empty file has no rows if `empty_ok`, else is an error."""
+    before any row; an empty file has no rows if `empty_ok`, else is an error. `renamed`:
+    our column name -> the name this file's header uses for it (a supplier's own names)."""
+    return csv_table(lines, required, optional, empty_ok=empty_ok, renamed=renamed)[1]
+
+
+def csv_table(
+    lines: Iterable[str],
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    *,
+    empty_ok: bool = False,
+    renamed: Mapping[str, str] | None = None,
+) -> tuple[list[str], Iterator[tuple[int, Row]]]:
+    """`csv_rows`, with the columns the header has (ours, in the order asked)."""
     reader = csv.reader(lines)
-    columns = _columns(reader, required, optional, empty_ok=empty_ok)
-    return _rows(reader, columns) if columns else iter(())
+    columns = _columns(reader, required, optional, empty_ok=empty_ok, renamed=renamed or {})
+    return list(columns or ()), _rows(reader, columns) if columns else iter(())
 
 
 @contextmanager
@@ -118,7 +132,7 @@ def open_csv(
         except FileFormatError as exc:
             raise InvalidInput(exc.named(path.name)) from None
         if progress is not SILENT:
-            progress.start(max(_count_lines(path) - 1, 0))
+            progress.start(max(count_lines(path) - 1, 0))
         yield counted(_named(rows, path.name), progress)
 
 
@@ -128,6 +142,7 @@ def _columns(
     optional: Sequence[str],
     *,
     empty_ok: bool,
+    renamed: Mapping[str, str],
 ) -> Columns | None:
     try:
         header = next(reader, None)
@@ -136,20 +151,24 @@ def _columns(
     if header is None:
         if empty_ok:
             return None
-        raise FileFormatError(None, f"is empty; it needs a header row: {', '.join(required)}")
+        wanted = ", ".join(renamed.get(column, column) for column in required)
+        raise FileFormatError(None, f"is empty; it needs a header row: {wanted}")
     names: dict[str, int] = {}
     for index, name in enumerate(header):
         if _key(name) in names and _key(name):  # which of the two would we read?
             raise FileFormatError(1, f"the header names column {name.strip()!r} twice")
         names[_key(name)] = index
-    missing = [column for column in required if _key(column) not in names]
+
+    def key(column: str) -> str:
+        return _key(renamed.get(column, column))
+
+    missing = [renamed.get(column, column) for column in required if key(column) not in names]
     if missing:
+        wanted = ", ".join(renamed.get(column, column) for column in required)
         raise FileFormatError(
-            None, f"has no column {', '.join(missing)}; the header needs: {', '.join(required)}"
+            None, f"has no column {', '.join(missing)}; the header needs: {wanted}"
         )
-    return {
-        column: names[_key(column)] for column in (*required, *optional) if _key(column) in names
-    }
+    return {column: names[key(column)] for column in (*required, *optional) if key(column) in names}
 
 
 def _rows(reader: Reader, columns: Columns) -> Iterator[tuple[int, Row]]:
@@ -183,7 +202,7 @@ def _named(rows: Iterator[tuple[int, Row]], name: str) -> Iterator[tuple[int, Ro
         raise InvalidInput(exc.named(name)) from None
 
 
-def _count_lines(path: Path) -> int:
+def count_lines(path: Path) -> int:
     """Lines in the file, for a progress total (a quoted newline makes it an overestimate)."""
     count = 0
     with path.open("rb") as raw:

@@ -119,6 +119,26 @@ class DispatchFileStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class FeedKind(StrEnum):
+    """What an import feed's files carry."""
+
+    DISPATCHES = "dispatches"  # dispatch confirmations: order, status, tracking, carrier
+    STOCK = "stock"  # the product feed, full or partial
+
+
+class FeedAfter(StrEnum):
+    """What becomes of a feed's file on the server once applied."""
+
+    ARCHIVE = "archive"  # moved into processed/
+    DELETE = "delete"
+    KEEP = "keep"  # left there, remembered by name, size, time and hash
+
+
+class FileOutcome(StrEnum):
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
 class UpdateKind(StrEnum):
     """What a pending channel update tells the sales channel."""
 
@@ -135,7 +155,7 @@ class UpdateStatus(StrEnum):
 
 
 # The recurring jobs, by the name their lock, run record and log line carry.
-JOBS = ("pull", "match", "process", "exports", "push")
+JOBS = ("pull", "match", "process", "exports", "push", "imports")
 
 # The audit event of a channel change not applied to an order (it had gone to the
 # supplier, or lines were added or removed); `status` lists such orders until a ticket

@@ -69,7 +69,7 @@ def test_import_then_reimport_updates_stock_and_prices(
     run = cli.ok(
         "products", "import", str(write(tmp_path / "f2.csv", updated)), "--supplier", "OAKCO"
     )
-    assert run.stderr.strip() == "Imported 0 new and updated 3 product(s)."
+    assert run.stderr.strip() == "Imported 0 new and updated 1 product(s); 2 unchanged."
     product = json.loads(cli.ok("products", "show", "OAK-TABLE-01", "-f", "json").stdout)
     assert (product["stock"], product["price_ex_vat"], product["rrp_ex_vat"]) == (
         9,
@@ -137,7 +137,10 @@ def test_feed_with_missing_column_or_unknown_supplier(
     feed = write(tmp_path / "f.csv", "ProductId,SKU\n1,A\n")
     run = cli("products", "import", str(feed), "--supplier", "OAKCO")
     assert run.exit_code == 1
-    assert run.stderr.startswith("Error: f.csv has no column StockQuantity, PriceExclVAT")
+    assert run.stderr == (
+        "Error: f.csv has no column to update; a feed needs one of StockQuantity, "
+        "PriceExclVAT, RRPExclVAT, VAT%Rate\n"
+    )
     unknown = cli(
         "products", "import", str(write(tmp_path / "g.csv", PRODUCTS_CSV)), "--supplier", "NOPE"
     )

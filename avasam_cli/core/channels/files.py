@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from avasam_cli.core.batches import batched
 from avasam_cli.core.channels import Batch
 from avasam_cli.core.channels.folder import (
     NotRegular,
@@ -80,7 +81,7 @@ class FileDrop:
                 continue
             yield Batch(
                 label=escaped(name),
-                chunks=_chunks(self._orders(path)),
+                chunks=batched(self._orders(path), CHUNK),
                 after_commit=partial(move_into, path, "processed"),
                 rejected=partial(_reject, path),
             )
@@ -119,17 +120,6 @@ def anything_dropped(folder: str) -> bool:
     except OSError:
         return True
     return any(Path(name).suffix.lower() in SUFFIXES and not name.startswith(".") for name in names)
-
-
-def _chunks(orders: Iterator[IncomingOrder]) -> Iterator[list[IncomingOrder]]:
-    chunk: list[IncomingOrder] = []
-    for order in orders:
-        chunk.append(order)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 Record = tuple[int, dict[str, Any], list[dict[str, Any]]]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
 from avasam_cli.core.lightdb import escape_like
-from avasam_cli.core.models import Product, ShippingService, Supplier
+from avasam_cli.core.models import Product, ProductChange, ShippingService, Supplier
 from avasam_cli.core.money import format_pence, format_rate, parse_pence, parse_vat_rate
 from avasam_cli.core.postcodes import format_exclusions, parse_exclusions
 from avasam_cli.core.services.lookup import find_supplier, get_supplier
@@ -104,9 +106,7 @@ def list_products(
 
 def show_product(ws: Workspace, sku: str) -> dict[str, Any]:
     with ws.uow(read_only=True) as uow:
-        product = uow.session.scalar(select(Product).where(Product.sku == sku))
-        if product is None:
-            raise NotFound(f"no product with SKU {sku!r}; see `avasam products list --search`")
+        product = _product(uow.session, sku)
         supplier = product.supplier
         row = product_row(product, supplier.code)
         row["supplier_name"] = supplier.name
@@ -114,6 +114,52 @@ def show_product(ws: Workspace, sku: str) -> dict[str, Any]:
         row["excluded_postcodes"] = supplier.excluded_postcodes or "none"
         row["shipping_services"] = [service_row(s) for s in supplier.services]
         return row
+
+
+def product_history(ws: Workspace, sku: str, limit: int | None) -> list[dict[str, Any]]:
+    """A product's stock and price changes, newest first, with their source."""
+    with ws.uow(read_only=True) as uow:
+        product = _product(uow.session, sku)
+        changes = uow.session.scalars(
+            select(ProductChange)
+            .where(ProductChange.product_id == product.id)
+            .order_by(ProductChange.id.desc())
+            .limit(limit)
+        )
+        return [
+            {
+                "at": change.at,
+                "actor": change.actor,
+                "source": change.source,
+                "changes": _changes_text(json.loads(change.details)),
+            }
+            for change in changes
+        ]
+
+
+def _changes_text(details: dict[str, list[Any]]) -> str:
+    """{"stock": [0, 5], "price_pence": [1000, 1200]} as 'stock 0 -> 5, price 10.00 -> 12.00'."""
+    money = {"price_pence": "price", "rrp_pence": "rrp"}
+
+    def shown(name: str, value: Any) -> str:
+        if value is None:
+            return "-"
+        if name in money:
+            return format_pence(value)
+        return format_rate(value) if name == "vat_rate_bp" else str(value)
+
+    labels = {**money, "vat_rate_bp": "vat_rate"}
+    return ", ".join(
+        f"{labels.get(name, name)} {shown(name, old)} -> {shown(name, new)}"
+        for name, (old, new) in details.items()
+    )
+
+
+def _product(session: Session, sku: str) -> Product:
+    product = session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise NotFound(f"no product with SKU {sku!r}; see `avasam products list --search`")
+    return product
 
 
 def supplier_row(supplier: Supplier) -> dict[str, Any]:

@@ -33,10 +33,19 @@ def _any_order_in(ws: Workspace, statuses: list[Status]) -> bool:
 
 def exports_due(ws: Workspace) -> list[str]:
     """The enabled exports whose schedule has come due, by name."""
+    return _due(ws, "export_targets")
+
+
+def imports_due(ws: Workspace) -> list[str]:
+    """The enabled import feeds whose schedule has come due, by name."""
+    return _due(ws, "import_feeds")
+
+
+def _due(ws: Workspace, table: str) -> list[str]:
     db = ws.light()
     now = ws.now()
     rows = db.rows(
-        "SELECT name, schedule, last_run_at, created_at FROM export_targets "
+        f"SELECT name, schedule, last_run_at, created_at FROM {table} "
         "WHERE enabled = ? AND schedule IS NOT NULL ORDER BY id",
         [True],
     )

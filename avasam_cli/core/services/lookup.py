@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from avasam_cli.core.db import session_rows
 from avasam_cli.core.errors import NotFound, no_channel, no_supplier
-from avasam_cli.core.models import Channel, ExportTarget, Order, Product, Supplier, Ticket
+from avasam_cli.core.models import (
+    Channel,
+    ExportTarget,
+    ImportFeed,
+    Order,
+    Product,
+    Supplier,
+    Ticket,
+)
 from avasam_cli.core.services import order_ids
 from avasam_cli.core.services.order_ids import ORDER_NUMBER_PREFIX
 
@@ -106,6 +114,7 @@ def names_starting(ws: Workspace, kind: str, prefix: str, limit: int = 50) -> li
     column = {
         "channel": Channel.name,
         "export": ExportTarget.name,
+        "import": ImportFeed.name,
         "supplier": Supplier.code,
         "order": Order.number,
     }[kind]
@@ -114,5 +123,5 @@ def names_starting(ws: Workspace, kind: str, prefix: str, limit: int = 50) -> li
         query = query.where(Channel.removed_at.is_(None))
     with ws.uow(read_only=True) as uow:
         names = uow.session.scalars(query.order_by(column).limit(limit))
-        # a removed export's name never matches NAME: the rule get_export applies
-        return [n for n in names if n and (kind != "export" or NAME.match(n))]
+        # a removed export's or import's name never matches NAME: get_export's rule
+        return [n for n in names if n and (kind not in ("export", "import") or NAME.match(n))]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from avasam_cli.core.batches import batched
 from avasam_cli.core.errors import Conflict, NotFound
 from avasam_cli.core.incoming import LinkedProduct
 from avasam_cli.core.models import Channel, Product, SkuLink, Supplier
@@ -38,7 +39,7 @@ class SkuResolver:
 
     def prefetch(self, skus: Iterable[str]) -> None:
         wanted = {sku for sku in skus if sku not in self._known}
-        for chunk in _chunks(sorted(wanted), 500):
+        for chunk in batched(sorted(wanted), 500):
             found = self._links(chunk)
             for sku, product in self._by_sku(chunk).items():
                 found.setdefault(sku, product)
@@ -85,11 +86,6 @@ class SkuResolver:
             for row in rows
             if counts[row.supplier_product_id] == 1
         }
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def link(ws: Workspace, channel_sku: str, sku: str, channel: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from avasam_cli.core.money import format_pence
 from avasam_cli.core.statuses import (
     CHANGE_IGNORED,
     JOBS,
+    FileOutcome,
     Payment,
     RunOutcome,
     Status,
@@ -62,6 +63,15 @@ CHANGES_NOT_APPLIED = (
 STALE = (
     f"SELECT count(*) FROM orders WHERE status = '{Status.OPEN}' "
     f"AND payment_status = '{Payment.PAID}' AND paid_at < ?"
+)
+# Feeds whose last run failed (they clear at their next good run), and the files feeds
+# rejected in the last day (the supplier must send them again).
+FAILED_IMPORTS = (
+    "SELECT name FROM import_feeds WHERE enabled = ? AND last_error IS NOT NULL ORDER BY name"
+)
+REJECTED_FILES = (
+    f"SELECT count(*) FROM import_files WHERE outcome = '{FileOutcome.REJECTED}' "
+    "AND applied_at >= ?"
 )
 ENABLED_EXPORTS = "SELECT id, name FROM export_targets WHERE enabled = ? ORDER BY name"
 BALANCE = "SELECT balance_pence FROM accounts WHERE id = 1"
@@ -114,6 +124,10 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         "held_by_reason": held,
         "queued_with_failed_payment": _count(db, FAILED_PAYMENT),
         "failed_exports": failed_exports,
+        "failed_imports": [name for (name,) in db.rows(FAILED_IMPORTS, (True,))],
+        "rejected_import_files": _count(
+            db, REJECTED_FILES, (db.time_param(now - timedelta(days=1)),)
+        ),
         "failed_jobs": failed_jobs,
         "stuck_jobs": stuck_jobs,
         "open_tickets": _count(db, OPEN_TICKETS),

@@ -1,17 +1,23 @@
-"""Uploaders for supplier exports: one interface over file, FTP, FTPS and SFTP.
+"""A supplier's server, over file, FTP, FTPS and SFTP: uploads for exports, listing,
+download, archive and delete for import feeds. One class per protocol does both.
 
 Every upload is atomic on the server: the file goes up under a temporary name in the same
 directory, its size is checked, and only then is it renamed to its final name. A failed
 or interrupted upload never leaves a file under the final name.
+
+A fetch never changes the server except by `move` (into a subdirectory, never over an
+existing file) and `delete`, which import feeds call only once a file's effects are
+committed.
 """
 
 from __future__ import annotations
 
 import posixpath
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from avasam_cli.core.errors import InvalidInput
 from avasam_cli.core.statuses import ExportProtocol
@@ -52,6 +58,46 @@ class Uploader(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class RemoteFile:
+    """A regular file in the remote directory, as the server lists it."""
+
+    name: str
+    size: int
+    mtime: int  # seconds since the epoch, UTC
+
+
+class Fetcher(Protocol):
+    def connect(self) -> list[str]:
+        """Connect and log in; the steps done, for `imports test`."""
+
+    def check_writable(self) -> None:
+        """Write and delete a probe file in the remote directory."""
+
+    def listing(self) -> list[RemoteFile]:
+        """The regular files of the remote directory (not folders, not links)."""
+
+    def download(self, name: str, local: Path) -> int:
+        """Copy a remote file to `local`; the bytes copied."""
+
+    def move(self, name: str, folder: str) -> str:
+        """Move a file into a subdirectory (made if missing), never over a file already
+        there (a free name is chosen); the path it now has."""
+
+    def delete(self, name: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def free_name(name: str, taken: Callable[[str], bool]) -> str:
+    """`name`, or `name.1`, `name.2`... : the first that `taken` says is free."""
+    candidate, number = name, 0
+    while taken(candidate):
+        number += 1
+        candidate = f"{name}.{number}"
+    return candidate
+
+
 def reason(exc: BaseException) -> str:
     """A network or file error in a few words, for an `Error:` line."""
     if isinstance(exc, socket.timeout | TimeoutError):
@@ -65,6 +111,11 @@ def temporary_name(name: str) -> str:
 
 def join(remote_dir: str, name: str) -> str:
     return posixpath.join(remote_dir or ".", name)
+
+
+def fetcher_for(target: Target, *, timeout: float) -> Fetcher:
+    """The same classes as `uploader_for`, seen from the fetching side."""
+    return cast(Fetcher, uploader_for(target, timeout=timeout))
 
 
 def uploader_for(target: Target, *, timeout: float) -> Uploader:

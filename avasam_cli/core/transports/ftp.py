@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import ftplib
 import io
+import posixpath
 import ssl
+import time
 from pathlib import Path
 from typing import BinaryIO
 
 from avasam_cli.core.statuses import ExportProtocol
-from avasam_cli.core.transports import Target, TransferError, reason, temporary_name
+from avasam_cli.core.transports import (
+    RemoteFile,
+    Target,
+    TransferError,
+    free_name,
+    reason,
+    temporary_name,
+)
 
 
 class FtpUploader:
@@ -95,6 +105,77 @@ class FtpUploader:
             self._quietly_delete(temporary)
             raise TransferError(f"finishing {name} failed: {exc}", transient=True) from None
 
+    def listing(self) -> list[RemoteFile]:
+        ftp = self._ftp()
+        try:
+            try:
+                return [
+                    RemoteFile(name, int(facts.get("size", 0)), _mlsd_time(facts.get("modify")))
+                    for name, facts in ftp.mlsd(facts=["type", "size", "modify"])
+                    if facts.get("type") == "file"
+                ]
+            except ftplib.error_perm:  # a server without MLSD: names, then SIZE and MDTM
+                return self._listing_by_name(ftp)
+        except ftplib.all_errors as exc:
+            raise TransferError(
+                f"cannot list {self.target.remote_dir}: {_os_reason(exc)}", transient=True
+            ) from None
+
+    def _listing_by_name(self, ftp: ftplib.FTP) -> list[RemoteFile]:
+        ftp.voidcmd("TYPE I")
+        files = []
+        for path in ftp.nlst():
+            name = posixpath.basename(path)
+            try:
+                size = ftp.size(name)
+                modified = ftp.voidcmd(f"MDTM {name}").split()[-1]
+            except ftplib.error_perm:  # a folder, or gone since the listing
+                continue
+            files.append(RemoteFile(name, int(size or 0), _mlsd_time(modified)))
+        return files
+
+    def download(self, name: str, local: Path) -> int:
+        ftp = self._ftp()
+        try:
+            ftp.voidcmd("TYPE I")
+            with local.open("wb") as out, ftp.transfercmd(f"RETR {name}") as conn:
+                # Read to the end ourselves: ftplib's TLS shutdown of the data channel hangs
+                # with several servers (see _store_binary).
+                while chunk := conn.recv(1 << 16):
+                    out.write(chunk)
+            ftp.voidresp()
+        except ftplib.error_perm as exc:
+            raise TransferError(
+                _reply(exc, f"the server refused {name}"), transient=False
+            ) from None
+        except ftplib.all_errors as exc:
+            raise TransferError(
+                f"the download of {name} broke off: {_os_reason(exc)}", transient=True
+            ) from None
+        return local.stat().st_size
+
+    def move(self, name: str, folder: str) -> str:
+        ftp = self._ftp()
+        try:
+            with contextlib.suppress(ftplib.error_perm):  # it exists already
+                ftp.mkd(folder)
+            taken = {posixpath.basename(path) for path in ftp.nlst(folder)}
+            moved = posixpath.join(folder, free_name(name, taken.__contains__))
+            ftp.rename(name, moved)
+        except ftplib.all_errors as exc:
+            raise TransferError(
+                f"cannot move {name} into {folder}: {_os_reason(exc)}", transient=True
+            ) from None
+        return posixpath.join(self.target.remote_dir, moved)
+
+    def delete(self, name: str) -> None:
+        try:
+            self._ftp().delete(name)
+        except ftplib.all_errors as exc:
+            raise TransferError(
+                f"cannot delete {name}: {_os_reason(exc)}", transient=True
+            ) from None
+
     def close(self) -> None:
         if self.ftp is not None:
             try:
@@ -150,3 +231,13 @@ def _reply(exc: BaseException, what: str) -> str:
 
 def _os_reason(exc: BaseException) -> str:
     return "the connection was closed" if isinstance(exc, EOFError) else reason(exc)
+
+
+def _mlsd_time(text: str | None) -> int:
+    """MLSD's and MDTM's YYYYMMDDHHMMSS[.sss] (UTC) as seconds since the epoch; 0 if absent."""
+    if not text:
+        return 0
+    try:
+        return calendar.timegm(time.strptime(text[:14], "%Y%m%d%H%M%S"))
+    except ValueError:
+        return 0

@@ -1,12 +1,19 @@
-"""`file` exports: a local or mounted folder, with the same write-then-rename."""
+"""`file` exports and feeds: a local or mounted folder, with the same write-then-rename."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
-from avasam_cli.core.transports import Target, TransferError, temporary_name
+from avasam_cli.core.transports import (
+    RemoteFile,
+    Target,
+    TransferError,
+    free_name,
+    temporary_name,
+)
 
 
 class LocalFolder:
@@ -47,6 +54,49 @@ class LocalFolder:
             raise TransferError(
                 f"cannot write {name} in {self.folder}: {exc.strerror}", transient=False
             ) from None
+
+    def listing(self) -> list[RemoteFile]:
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError as exc:
+            raise TransferError(
+                f"cannot list {self.folder}: {exc.strerror}", transient=True
+            ) from None
+        files = []
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # gone since the listing: the next run sees it or not
+                continue
+            if stat.S_ISREG(info.st_mode):
+                files.append(RemoteFile(entry.name, info.st_size, int(info.st_mtime)))
+        return files
+
+    def download(self, name: str, local: Path) -> int:
+        try:
+            with (self.folder / name).open("rb") as source, local.open("wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            return local.stat().st_size
+        except OSError as exc:
+            raise TransferError(f"cannot read {name}: {exc.strerror}", transient=True) from None
+
+    def move(self, name: str, folder: str) -> str:
+        into = self.folder / folder
+        try:
+            into.mkdir(exist_ok=True)
+            moved = into / free_name(name, lambda n: os.path.lexists(into / n))
+            os.rename(self.folder / name, moved)
+        except OSError as exc:
+            raise TransferError(
+                f"cannot move {name} into {into}: {exc.strerror}", transient=True
+            ) from None
+        return str(moved)
+
+    def delete(self, name: str) -> None:
+        try:
+            (self.folder / name).unlink()
+        except OSError as exc:
+            raise TransferError(f"cannot delete {name}: {exc.strerror}", transient=True) from None
 
     def close(self) -> None:
         pass

@@ -8,12 +8,20 @@ import base64
 import contextlib
 import hashlib
 import socket
+import stat
 from pathlib import Path
 
 import paramiko
 
 from avasam_cli.core.statuses import SecretKind
-from avasam_cli.core.transports import Target, TransferError, join, temporary_name
+from avasam_cli.core.transports import (
+    RemoteFile,
+    Target,
+    TransferError,
+    free_name,
+    join,
+    temporary_name,
+)
 from avasam_cli.core.transports import reason as _reason
 
 
@@ -138,6 +146,54 @@ class SftpUploader:
             raise TransferError(
                 f"the upload of {name} broke off: {_reason(exc)}", transient=True
             ) from None
+
+    def listing(self) -> list[RemoteFile]:
+        folder = self.target.remote_dir or "."
+        try:
+            attributes = self._sftp().listdir_attr(folder)
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise TransferError(f"cannot list {folder}: {_reason(exc)}", transient=True) from None
+        return [
+            RemoteFile(a.filename, int(a.st_size or 0), int(a.st_mtime or 0))
+            for a in attributes
+            if a.st_mode is not None and stat.S_ISREG(a.st_mode)
+        ]
+
+    def download(self, name: str, local: Path) -> int:
+        try:
+            with local.open("wb") as out:
+                return int(self._sftp().getfo(join(self.target.remote_dir, name), out))
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise TransferError(
+                f"the download of {name} broke off: {_reason(exc)}", transient=True
+            ) from None
+
+    def move(self, name: str, folder: str) -> str:
+        sftp = self._sftp()
+        into = join(self.target.remote_dir, folder)
+        try:
+            if not self._exists(into):
+                sftp.mkdir(into)
+            moved = join(into, free_name(name, lambda n: self._exists(join(into, n))))
+            sftp.rename(join(self.target.remote_dir, name), moved)  # refuses to overwrite
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise TransferError(
+                f"cannot move {name} into {into}: {_reason(exc)}", transient=True
+            ) from None
+        return moved
+
+    def delete(self, name: str) -> None:
+        try:
+            self._sftp().remove(join(self.target.remote_dir, name))
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise TransferError(f"cannot delete {name}: {_reason(exc)}", transient=True) from None
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self._sftp().lstat(path)
+        except FileNotFoundError:
+            return False
+        return True
 
     def close(self) -> None:
         if self.sftp is not None:
