@@ -197,7 +197,9 @@ def _fetch(
             fetched, moving = [], []
             for index, remote in enumerate(first):
                 seen = known.get((remote.name, remote.size, remote.mtime))
-                if seen is not None:  # applied or rejected before: at most archive it
+                # Applied or rejected before: at most archive it. An archived file that
+                # is back is a new one (the old was moved or deleted), unless kept.
+                if seen is not None and (seen.record_id >= 0 or feed.after == FeedAfter.KEEP):
                     if seen.record_id >= 0:
                         moving.append(seen)
                     continue
@@ -278,7 +280,8 @@ def _apply_file(
         try:
             session.flush()  # claims the file: a second process stops here
         except IntegrityError:
-            return _seen(ws, key)
+            uow.rollback()
+            return _seen(ws, feed, key)
         try:
             problems = _apply_rows(ws, session, feed, remote.name, local, record, progress)
         except FileFormatError as exc:
@@ -383,16 +386,35 @@ def _reject(
         try:
             uow.commit()
         except IntegrityError:
-            return _seen(ws, key)
+            uow.rollback()
+            return _seen(ws, feed, key)
         return (
             FileResult(remote.name, FileOutcome.REJECTED, detail=reason),
             _Pending(record.id, remote.name, rejected=True),
         )
 
 
-def _seen(ws: Workspace, key: tuple[int, str, int, int, str]) -> tuple[FileResult, None]:
-    """The file was recorded by another run meanwhile: that run archives it."""
-    return FileResult(key[1], SEEN, detail="applied by another run"), None
+def _seen(
+    ws: Workspace, feed: _Feed, key: tuple[int, str, int, int, str]
+) -> tuple[FileResult, _Pending | None]:
+    """The same file (name, size, time and content) was recorded before: by another run
+    meanwhile, or it was archived and the supplier sent it again. Never applied twice; it
+    is archived again unless the feed keeps its files."""
+    feed_id, name, size, mtime, digest = key
+    with ws.uow(read_only=True) as uow:
+        record_id, outcome = uow.session.execute(
+            select(ImportFile.id, ImportFile.outcome).where(
+                ImportFile.feed_id == feed_id,
+                ImportFile.name == name,
+                ImportFile.size == size,
+                ImportFile.mtime == mtime,
+                ImportFile.sha256 == digest,
+            )
+        ).one()
+    result = FileResult(name, SEEN, detail=f"{outcome} before; not applied again")
+    if feed.after == FeedAfter.KEEP:
+        return result, None
+    return result, _Pending(record_id, name, rejected=outcome == FileOutcome.REJECTED)
 
 
 def _archive(ws: Workspace, fetcher: Fetcher, feed: _Feed, pending: list[_Pending]) -> None:
