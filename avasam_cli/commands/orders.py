@@ -1,4 +1,4 @@
-"""`avasam orders ...`: add, process, show, dispatch."""
+"""`avasam orders ...`: add, edit, process, show, dispatch."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from avasam_cli.params import (
     ServiceOption,
     SinceOption,
     complete_names,
+    shown,
 )
 from avasam_cli.progress import progress
 from avasam_cli.render import (
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from avasam_cli.core.workspace import Workspace
 
 app = typer.Typer(
-    help="Orders: add, process, find, follow, dispatch, cancel.", no_args_is_help=True
+    help="Orders: add, edit, process, find, follow, dispatch, cancel.", no_args_is_help=True
 )
 
 
@@ -109,6 +110,61 @@ def _print_changed(ws: Workspace, order_ids: list[int], fmt: Format) -> None:
     if fmt == Format.table:  # the columns a person reads; scripts get every field
         rows = [{k: row[k] for k in SUMMARY_COLUMNS if k != "currency"} for row in rows]
     render_changed(rows, fmt, ws.timezone)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    order: OrderArg,
+    name: Annotated[str | None, typer.Option(help="Customer's name.")] = None,
+    address1: Annotated[str | None, typer.Option(help="First address line.")] = None,
+    address2: Annotated[
+        str | None, typer.Option(help="Second address line ('' clears it).")
+    ] = None,
+    city: Annotated[str | None, typer.Option(help="Town or city.")] = None,
+    county: Annotated[str | None, typer.Option(help="County ('' clears it).")] = None,
+    postcode: Annotated[str | None, typer.Option(help="Postcode, e.g. SW1A 1AA.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code, e.g. GB.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number ('' clears it).")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address ('' clears it).")] = None,
+    shipping_service: ServiceOption = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why, in your words (kept in the audit trail).")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Correct the delivery details of an order the supplier does not have yet (matching,
+    unmatched, held or queue). Each changed field is audited (old and new value); a held or
+    queued order is checked again at once, so a corrected postcode releases its hold.
+    Once the supplier has the order, ask them with `avasam tickets raise`.
+
+    Example: avasam orders edit A-100 --postcode "IV1 1AA" --reason "customer's correction"
+    """
+    from avasam_cli.core.services.order_edit import edit_order
+
+    values = {
+        "name": name,
+        "address1": address1,
+        "address2": address2,
+        "city": city,
+        "county": county,
+        "postcode": postcode,
+        "country": country,
+        "phone": phone,
+        "email": email,
+        "shipping_service": shipping_service,
+    }
+    ws = workspace(ctx)
+    result = edit_order(ws, order, values, reason)
+    if not result.changes:
+        say(f"Order {result.label}: nothing to change (the values given are its own).")
+    else:
+        changed = "; ".join(
+            f"{key} {shown(old or '')} -> {shown(new or '')}" for key, old, new in result.changes
+        )
+        after = f"; {result.rechecked}" if result.rechecked else ""
+        say(f"Order {result.label} edited: {changed}{after}.")
+    _print_changed(ws, [result.order_id], fmt)
 
 
 @app.command("process")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -22,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from avasam_cli.core.errors import InvalidInput
-from avasam_cli.core.postcodes import delivery_postcode
+from avasam_cli.core.postcodes import delivery_postcode, outward_of
 
 MAX_TEXT = 500
 MAX_QUANTITY = 10_000
@@ -262,26 +263,60 @@ def check_depth(value: Any, key: str = "the record") -> None:
 
 def read_delivery(fields: Mapping[str, Any], *, strict_postcode: bool) -> Delivery:
     """The delivery fields of an order (name, address1, address2, city, county, postcode,
-    country, phone, email), checked; the country defaults to GB. `strict_postcode`: refuse a
-    GB postcode that does not parse instead of keeping it (see `delivery_postcode`)."""
-    country = (field_text(fields, "country") or "GB").upper()
-    if not _COUNTRY.match(country):
-        raise FieldError(f"country {country!r} must be a two-letter ISO code such as GB")
-    postcode = delivery_postcode(
-        field_text(fields, "postcode", required=True), country, strict=strict_postcode
-    )
-    check_text("postcode", postcode)  # upper-casing can lengthen it ('ß' is 'SS')
+    country, phone, email), checked; the country defaults to GB.
+
+    `strict_postcode` is for a person at the keyboard (`orders add`, `orders edit`): a GB
+    postcode that does not parse and a missing first address line or city are refused. A
+    channel's order (not strict) is never lost for them: the postcode is kept upper-cased as
+    given and a missing address1 or city as '', and `orders process` holds the order
+    `invalid_address` (see `address_problems`) until `orders edit` fixes it."""
+    country = read_country(fields)
     return Delivery(
         name=field_text(fields, "name", required=True),
-        address1=field_text(fields, "address1", required=True),
+        address1=field_text(fields, "address1", required=strict_postcode),
         address2=field_text(fields, "address2") or None,
-        city=field_text(fields, "city", required=True),
+        city=field_text(fields, "city", required=strict_postcode),
         county=field_text(fields, "county") or None,
-        postcode=postcode,
+        postcode=read_postcode(fields, country, strict=strict_postcode),
         country=country,
         phone=field_text(fields, "phone") or None,
         email=field_text(fields, "email") or None,
     )
+
+
+def read_country(fields: Mapping[str, Any]) -> str:
+    """The delivery country: a two-letter ISO code, upper-cased; GB when absent."""
+    country = (field_text(fields, "country") or "GB").upper()
+    if not _COUNTRY.match(country):
+        raise FieldError(f"country {country!r} must be a two-letter ISO code such as GB")
+    return country
+
+
+def read_postcode(fields: Mapping[str, Any], country: str, *, strict: bool) -> str:
+    """The postcode for `country` (required), in its one form (see `delivery_postcode`)."""
+    postcode = delivery_postcode(
+        field_text(fields, "postcode", required=True), country, strict=strict
+    )
+    check_text("postcode", postcode)  # upper-casing can lengthen it ('ß' is 'SS')
+    return postcode
+
+
+def address_problems(address1: str, city: str, postcode: str, country: str) -> list[str]:
+    """What makes a delivery address unusable, in words naming the field (empty: nothing):
+    the hold detail of an `invalid_address` hold."""
+    problems = [
+        f"{key} is missing" for key, value in (("address1", address1), ("city", city)) if not value
+    ]
+    if country == "GB" and outward_of(postcode) is None:
+        problems.append(f"postcode {shown(postcode)} is not a valid UK postcode")
+    return problems
+
+
+def refuse_control_characters(key: str, text: str) -> None:
+    """FieldError when `text` holds a control character (a newline, an escape sequence):
+    what a person types for one field never holds one."""
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise FieldError(f"{key} {shown(text)} holds a control character")
 
 
 def group_by_supplier(

@@ -81,26 +81,31 @@ def _options(path: tuple[str, ...]) -> list[tuple[str, ...]]:
     ]
 
 
+REMOTE = [
+    "--protocol",
+    "--host",
+    "--port",
+    "--username",
+    "--password-env",
+    "--password-file",
+    "--key-file",
+    "--known-hosts",
+    "--remote-dir",
+    "--passive",
+    "--insecure-tls",
+]
+
+
 def test_exports_add_and_edit_share_one_set_of_options() -> None:
     added = _options(("exports", "add"))
     assert added == _options(("exports", "edit"))
     assert [o[0] for o in added] == [
+        *REMOTE,
         "--supplier",
-        "--protocol",
-        "--host",
-        "--port",
-        "--username",
-        "--password-env",
-        "--password-file",
-        "--key-file",
-        "--known-hosts",
-        "--remote-dir",
         "--filename",
         "--file-format",
         "--schedule",
         "--only-new",
-        "--passive",
-        "--insecure-tls",
         "--raw-csv",
     ]
     assert (
@@ -108,6 +113,22 @@ def test_exports_add_and_edit_share_one_set_of_options() -> None:
         "--all-open",
         "Send only orders not sent before, or every open order.",
     ) in added
+
+
+def test_imports_share_the_server_options_of_exports() -> None:
+    added = _options(("imports", "add"))
+    assert added == _options(("imports", "edit"))
+    assert [o[0] for o in added] == [
+        *REMOTE,
+        "--supplier",
+        "--kind",
+        "--pattern",
+        "--columns",
+        "--after",
+        "--schedule",
+    ]
+    server = [o for o in added if o[0] in REMOTE]
+    assert server == [o for o in _options(("exports", "add")) if o[0] in REMOTE]
 
 
 def test_edit_changes_only_what_is_given(cli: Cli, db_url: str, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
         "--cron orders match",
         "--cron orders process",
         "--cron exports run --due",
+        "--cron imports run --due",
         "--cron channels push",
     ]
     assert [line.split()[5] for line in commands] == [
@@ -37,6 +38,7 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
         "AVASAM_ACTOR=cron/orders-match",
         "AVASAM_ACTOR=cron/orders-process",
         "AVASAM_ACTOR=cron/exports-run",
+        "AVASAM_ACTOR=cron/imports-run",
         "AVASAM_ACTOR=cron/channels-push",
     ]  # the audit trail names the job
     for line in commands:
@@ -46,7 +48,7 @@ def test_the_crontab_file_is_the_rendered_block() -> None:
         for line in text.splitlines()
         if line.startswith("# Every") or line.startswith("# Hourly")
     ]
-    assert len(comments) == 5
+    assert len(comments) == 6
 
 
 def test_every_job_runs_green_with_crons_bare_environment(
@@ -72,6 +74,7 @@ def test_every_job_runs_green_with_crons_bare_environment(
         ["match", "ok"],
         ["process", "ok"],
         ["exports", "ok"],
+        ["imports", "ok"],
         ["push", "ok"],
     ]
 

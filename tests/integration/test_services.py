@@ -17,7 +17,7 @@ from avasam_cli.core.services import account, catalogue, channels, sku_links
 from avasam_cli.core.services.cancellation import cancel_orders
 from avasam_cli.core.services.manual_orders import add_manual_order, build_manual_order
 from avasam_cli.core.services.matching import match_waiting
-from avasam_cli.core.services.processing import process_pending
+from avasam_cli.core.services.processing import process_order, process_pending
 from avasam_cli.core.services.product_import import import_products
 from avasam_cli.core.services.pull import pull_channel
 from avasam_cli.core.workspace import Workspace
@@ -195,3 +195,42 @@ def test_one_broken_order_never_stops_the_queue(ws: Workspace, db_url: str) -> N
     assert (broken.status, broken.payment_status) == ("queue", "unpaid")
     assert broken.payment_error.startswith("processing failed (OverflowError")
     assert balance_pence(ws) == 10000 - 4859 == ledger_total(ws)
+
+
+def _hold_state(ws: Workspace, reference: str) -> tuple[str, str | None, str | None]:
+    with ws.uow(read_only=True) as uow:
+        row = uow.session.execute(
+            select(Order.status, Order.hold_reason, Order.hold_detail).where(
+                Order.channel_reference == reference
+            )
+        ).one()
+    return (row.status, row.hold_reason, row.hold_detail)
+
+
+def test_both_processing_paths_hold_an_invalid_address_with_its_detail(
+    ws: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    """process_order (one order) and the batch set hold_detail alike and clear it on release."""
+    rows = "".join(
+        f"{ref},2026-11-28T10:00:00Z,Ann Lee,1 High St,,SW1A 1AA,Std,OAK-CHAIR-02,1\n"
+        for ref in ("ONE", "BATCH")
+    )
+    folder = _drop(ws, tmp_path, rows)
+    channels.add_channel(ws, "drop", "file", {"path": str(folder)})
+    channels.map_shipping(ws, "drop", "Std", "standard")
+    assert pull_channel(ws, "drop", None).new == 2
+    account.topup(ws, "100", None)
+    [one] = orders_by_reference(ws, "ONE")
+    outcome = process_order(ws, one.id)
+    assert outcome is not None and outcome.detail == "held: invalid_address"
+    outcomes = {o.reference: o.detail for o in process_pending(ws)}
+    assert outcomes == {"ONE": "held: invalid_address", "BATCH": "held: invalid_address"}
+    held = ("held", "invalid_address", "city is missing")
+    assert _hold_state(ws, "ONE") == held == _hold_state(ws, "BATCH")
+
+    execute(db_url, "UPDATE orders SET city = 'London'")  # as a channel update would
+    outcome = process_order(ws, one.id)
+    assert outcome is not None and outcome.detail == "paid and passed to the supplier"
+    outcomes = {o.reference: o.detail for o in process_pending(ws)}
+    assert outcomes == {"BATCH": "paid and passed to the supplier"}
+    assert _hold_state(ws, "ONE") == ("open", None, None) == _hold_state(ws, "BATCH")

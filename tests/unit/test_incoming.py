@@ -11,8 +11,10 @@ from avasam_cli.core.incoming import (
     FieldError,
     LinkedProduct,
     MissingField,
+    address_problems,
     group_by_supplier,
     read_delivery,
+    refuse_control_characters,
 )
 
 BASE = {"name": " Ann Lee ", "address1": "1 High St", "city": "London", "postcode": "sw1a1aa"}
@@ -44,11 +46,40 @@ def test_the_country_is_a_two_letter_code(country: str) -> None:
         read_delivery({**BASE, "country": country}, strict_postcode=False)
 
 
-@pytest.mark.parametrize("key", ["name", "address1", "city", "postcode"])
-def test_a_missing_field_is_named(key: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "strict"),
+    [("name", False), ("postcode", False), *((key, True) for key in BASE)],
+)
+def test_a_missing_field_is_named(key: str, strict: bool) -> None:
     with pytest.raises(MissingField, match=f"^{key} is missing$") as caught:
-        read_delivery({**BASE, key: "  "}, strict_postcode=False)
+        read_delivery({**BASE, key: "  "}, strict_postcode=strict)
     assert caught.value.key == key
+
+
+@pytest.mark.parametrize("key", ["address1", "city"])
+def test_a_channel_order_missing_its_address_line_or_city_is_kept_to_be_held(key: str) -> None:
+    delivery = read_delivery({**BASE, key: "  "}, strict_postcode=False)
+    assert getattr(delivery, key) == ""
+    assert address_problems(delivery.address1, delivery.city, delivery.postcode, "GB") == [
+        f"{key} is missing"
+    ]
+
+
+def test_address_problems_name_every_field() -> None:
+    assert address_problems("", "", "XX1", "GB") == [
+        "address1 is missing",
+        "city is missing",
+        "postcode 'XX1' is not a valid UK postcode",
+    ]
+    assert address_problems("1 High St", "Paris", "75001", "FR") == []
+    assert address_problems("1 High St", "London", "SW1A 1AA", "GB") == []
+
+
+@pytest.mark.parametrize("text", ["a\nb", "a\x1b[2Jb", "a\tb", "a\x85b"])
+def test_control_characters_are_refused(text: str) -> None:
+    with pytest.raises(FieldError, match=r"^city .* holds a control character$"):
+        refuse_control_characters("city", text)
+    refuse_control_characters("city", "Château-d'Œx ½")
 
 
 def test_an_absurdly_long_field_is_refused() -> None:

@@ -53,7 +53,8 @@ def cancel_locked(
         at=at,
         details={"reason": reason, "note": note},
     )
-    order.cancel_reason, order.cancelled_at, order.hold_reason = reason, at, None
+    order.cancel_reason, order.cancelled_at = reason, at
+    order.hold_reason = order.hold_detail = None
     if order.payment_status == Payment.PAID:
         entry = post(
             session,

@@ -29,7 +29,7 @@ from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.lookup import find_order_id, lock_order
 from avasam_cli.core.services.order_ids import NUMBER
-from avasam_cli.core.services.outbox import queue_update
+from avasam_cli.core.services.outbox import Outbox
 from avasam_cli.core.statuses import DispatchFileStatus, UpdateKind
 from avasam_cli.core.workspace import Workspace
 
@@ -64,8 +64,10 @@ def dispatch_locked(
     actor: str,
     at: datetime,
     source: str | None = None,
+    outbox: Outbox | None = None,
 ) -> str:
-    """Dispatch a row-locked order; `source` (a feed's file) goes into its audit event."""
+    """Dispatch a row-locked order; `source` (a feed's file) goes into its audit event;
+    `outbox`: the file's, prepared for its batch of orders."""
     tracking = tracking.strip()
     if not tracking:
         raise InvalidInput("a tracking number is needed to dispatch an order")
@@ -90,7 +92,8 @@ def dispatch_locked(
     )
     order.shipping_status, order.dispatched_at = Shipping.SHIPPED, at
     order.tracking_number, order.carrier = tracking, carrier
-    queue_update(session, order, UpdateKind.DISPATCH, at)  # the channel hears of it later
+    # the channel hears of it later
+    (outbox or Outbox(session, [order])).queue(order, UpdateKind.DISPATCH, at)
     return "dispatched"
 
 
@@ -138,6 +141,7 @@ def _apply_row(
     actor: str,
     at: datetime,
     source: str | None,
+    outbox: Outbox | None = None,
 ) -> str:
     """One row of a dispatch file, on its row-locked order: 'dispatched', 'cancelled' or
     'unchanged'; raises AvasamError (nothing changed) for a row that cannot apply."""
@@ -148,7 +152,7 @@ def _apply_row(
         for column, value in (("TrackingNumber", tracking), ("Carrier", carrier)):
             if value is not None and (len(value) > 100 or not value.isprintable()):
                 raise InvalidInput(f"column {column}: must be plain text of up to 100 characters")
-        return dispatch_locked(session, order, tracking, carrier, actor, at, source)
+        return dispatch_locked(session, order, tracking, carrier, actor, at, source, outbox)
     return _supplier_cancel(session, order, actor, at, source)
 
 
@@ -178,6 +182,7 @@ def apply_dispatch_file(
     for batch in batched(rows, FILE_BATCH):
         refs = {raw["OrderNumber"].strip() for _, raw in batch if raw["OrderNumber"].strip()}
         found = _supplier_orders(session, supplier_id, refs)
+        outbox = Outbox(session, [o for orders in found.values() for o in orders])
         for line, raw in batch:
             ref = raw["OrderNumber"].strip()
             try:
@@ -186,7 +191,8 @@ def apply_dispatch_file(
                     with session.begin_nested():  # a refund is several writes: all or none
                         outcome = _apply_row(session, order, raw, actor, at, source)
                 else:
-                    outcome = _apply_row(session, order, raw, actor, at, source)
+                    with session.no_autoflush:  # the batch is flushed at its end
+                        outcome = _apply_row(session, order, raw, actor, at, source, outbox)
             except AvasamError as exc:
                 report.problems.append((line, ref or None, str(exc)))
                 continue

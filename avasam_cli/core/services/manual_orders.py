@@ -112,7 +112,7 @@ def add_manual_order(ws: Workspace, manual: ManualOrder) -> list[Outcome]:
                 raise NotFound(f"unknown SKU {sku!r}; see `avasam products list --search`")
             lines.append(IncomingLine(channel_sku=sku, quantity=qty, product=linked(product)))
         for supplier_id in {line.product.supplier_id for line in lines if line.product}:
-            _check_service(session, supplier_id, manual.shipping_service)
+            check_service(session, supplier_id, manual.shipping_service)
         channel_id = session.scalars(select(Channel.id).where(Channel.name == MANUAL_CHANNEL)).one()
         external_id = manual.reference or f"manual-{uuid.uuid4()}"
         if session.scalar(
@@ -152,7 +152,7 @@ def linked(product: Product) -> LinkedProduct:
     )
 
 
-def _check_service(session: Session, supplier_id: int, service: str) -> None:
+def check_service(session: Session, supplier_id: int, service: str) -> None:
     offered = list(
         session.scalars(select(ShippingService).where(ShippingService.supplier_id == supplier_id))
     )

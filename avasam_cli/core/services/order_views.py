@@ -12,11 +12,12 @@ from avasam_cli.core.services.order_ids import find_order_id
 from avasam_cli.core.workspace import Workspace
 
 ORDER_SQL = """SELECT o.id, o.number, o.channel_reference, c.name, s.code, o.status,
- o.payment_status, o.shipping_status, o.hold_reason, o.cancel_reason, o.payment_error,
- o.placed_at, o.downloaded_at, o.paid_at, o.received_by_supplier_at, o.dispatched_at,
- o.cancelled_at, o.name, o.address1, o.address2, o.city, o.county, o.postcode, o.country,
- o.phone, o.email, o.shipping_service, o.channel_shipping_method, o.tracking_number,
- o.carrier, o.items_pence, o.shipping_pence, o.vat_pence, o.total_pence, o.currency
+ o.payment_status, o.shipping_status, o.hold_reason, o.hold_detail, o.cancel_reason,
+ o.payment_error, o.placed_at, o.downloaded_at, o.paid_at, o.received_by_supplier_at,
+ o.dispatched_at, o.cancelled_at, o.name, o.address1, o.address2, o.city, o.county,
+ o.postcode, o.country, o.phone, o.email, o.shipping_service, o.channel_shipping_method,
+ o.tracking_number, o.carrier, o.items_pence, o.shipping_pence, o.vat_pence, o.total_pence,
+ o.currency
  FROM orders o JOIN channels c ON c.id = o.channel_id
  LEFT JOIN suppliers s ON s.id = o.supplier_id WHERE o.id = ?"""
 LINES_SQL = """SELECT line_no, sku, channel_sku, supplier_product_id, title, quantity,
@@ -30,8 +31,8 @@ def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
     """Everything about one order, on the light read path (core/lightdb.py)."""
     db = ws.light()
     order_id = find_order_id(db.rows, ident)
-    (id_, number, reference, channel, supplier, status, payment, shipping, hold, cancel,
-     payment_error, *times, name, address1, address2, city, county, postcode, country,
+    (id_, number, reference, channel, supplier, status, payment, shipping, hold, hold_detail,
+     cancel, payment_error, *times, name, address1, address2, city, county, postcode, country,
      phone, email, service, method, tracking, carrier, items, shipping_pence, vat, total,
      currency) = db.rows(ORDER_SQL, [order_id])[0]  # fmt: skip
     lines = db.rows(LINES_SQL, [order_id])
@@ -53,6 +54,8 @@ def order_detail(ws: Workspace, ident: str) -> dict[str, Any]:
         "payment_status": payment,
         "shipping_status": shipping,
         "hold_reason": hold,
+        # (a cancel clears the reason; the detail only means something beside it)
+        "hold_detail": hold_detail if hold else None,
         "cancel_reason": cancel,
         "payment_error": payment_error,
         **{key: db.time_value(value) for key, value in zip(TIMES, times, strict=True)},

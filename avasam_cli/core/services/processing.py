@@ -17,13 +17,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.db import retry_conflicts
 from avasam_cli.core.errors import describe_unexpected
+from avasam_cli.core.incoming import address_problems
 from avasam_cli.core.lifecycle import (
     HoldReason,
     Payment,
@@ -42,7 +43,7 @@ from avasam_cli.core.models import (
     Supplier,
 )
 from avasam_cli.core.money import format_pence, vat_on
-from avasam_cli.core.postcodes import is_excluded, outward_of
+from avasam_cli.core.postcodes import is_excluded
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.account import ACCOUNT_ID, InsufficientBalance, post
 from avasam_cli.core.services.intake import EVENT_COLUMNS, BulkWriter
@@ -51,6 +52,7 @@ from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.workspace import Workspace
 
 BATCH = 500  # orders per transaction
+DETAIL_LIMIT = 200  # orders.hold_detail
 
 
 @dataclass
@@ -116,30 +118,14 @@ def process_order(ws: Workspace, order_id: int) -> Outcome | None:
             or order.payment_status != Payment.UNPAID
         ):
             return None
-        supplier = session.get_one(Supplier, order.supplier_id)
-        if order.shipping_service is None and order.channel_shipping_method:
-            # mapped since the order came in (`channels map-shipping`)
-            order.shipping_service = shipping_map(session, order.channel_id).get(
-                order.channel_shipping_method
-            )
-        products = lock_products(session, order)
-        service = _service(session, order)
-        reason = hold_reason(order, supplier, service, products)
-        if reason is not None:
-            _hold(session, order, reason, ws.actor, now)
+        hold, service, products = check_hold(session, order)
+        if hold is not None:
+            _hold(session, order, hold, ws.actor, now)
             uow.commit()
-            return _outcome(order, f"held: {reason}")
+            return _outcome(order, f"held: {hold.reason}")
         if order.status == Status.HELD:
-            transition(
-                session,
-                order,
-                Status.QUEUE,
-                actor=ws.actor,
-                at=now,
-                details={"was": order.hold_reason},
-            )
-            order.hold_reason = None
-        assert service is not None  # hold_reason checked it
+            _release(session, order, ws.actor, now)
+        assert service is not None  # the hold rule checked it
         _invoice(order, products, service)
         try:
             entry = post(
@@ -179,15 +165,29 @@ def _mark_failed(ws: Workspace, order_id: int, exc: Exception) -> Outcome:
         return _outcome(order, reason)
 
 
-def hold_reason(
-    order: Order,
-    supplier: Supplier,
-    service: ShippingService | None,
-    products: dict[int, Product],
-) -> HoldReason | None:
+class Hold(NamedTuple):
+    """Why an order must wait, and (for some reasons) exactly what, in words."""
+
+    reason: HoldReason
+    detail: str | None = None
+
+
+def check_hold(
+    session: Session, order: Order
+) -> tuple[Hold | None, ShippingService | None, dict[int, Product]]:
+    """The hold rule for a locked order in queue or held (its products locked too), with
+    the service and products that decided it; maps a channel shipping method mapped since
+    the order came in (`channels map-shipping`)."""
+    supplier = session.get_one(Supplier, order.supplier_id)
+    if order.shipping_service is None and order.channel_shipping_method:
+        order.shipping_service = shipping_map(session, order.channel_id).get(
+            order.channel_shipping_method
+        )
+    products = lock_products(session, order)
+    service = _service(session, order)
     needed = _needed((line.product_id, line.quantity) for line in order.lines)
     stock = {product_id: product.stock for product_id, product in products.items()}
-    return hold_rule(
+    hold = hold_rule(
         order.country,
         order.postcode,
         supplier.international,
@@ -195,7 +195,22 @@ def hold_reason(
         service is not None,
         needed,
         stock,
+        address1=order.address1,
+        city=order.city,
     )
+    return hold, service, products
+
+
+def recheck(session: Session, order: Order, actor: str, now: datetime) -> str | None:
+    """Hold or release a locked order in queue or held at once, as the next `orders
+    process` would (without paying it): what changed ('held: REASON', 'released'), or None."""
+    hold, _, _ = check_hold(session, order)
+    if hold is not None:
+        return f"held: {hold.reason}" if _hold(session, order, hold, actor, now) else None
+    if order.status == Status.HELD:
+        _release(session, order, actor, now)
+        return "released"
+    return None
 
 
 def hold_rule(
@@ -206,19 +221,22 @@ def hold_rule(
     has_service: bool,
     needed: Mapping[int, int],
     stock: Mapping[int, int],
-) -> HoldReason | None:
+    *,
+    address1: str,
+    city: str,
+) -> Hold | None:
     """Why an order must wait (the first reason that applies), or None."""
     if country != "GB" and not international:
-        return HoldReason.OUTSIDE_UK
-    if country == "GB":
-        if outward_of(postcode) is None:  # never let through what cannot be checked
-            return HoldReason.INVALID_ADDRESS
-        if is_excluded(postcode, excluded_postcodes):
-            return HoldReason.EXCLUDED_POSTCODE
+        return Hold(HoldReason.OUTSIDE_UK)
+    problems = address_problems(address1, city, postcode, country)
+    if problems:  # never let through what cannot be checked or delivered
+        return Hold(HoldReason.INVALID_ADDRESS, "; ".join(problems)[:DETAIL_LIMIT])
+    if country == "GB" and is_excluded(postcode, excluded_postcodes):
+        return Hold(HoldReason.EXCLUDED_POSTCODE)
     if not has_service:
-        return HoldReason.SHIPPING_UNMAPPED
+        return Hold(HoldReason.SHIPPING_UNMAPPED)
     if any(stock[pid] < qty for pid, qty in needed.items()):
-        return HoldReason.OUT_OF_STOCK
+        return Hold(HoldReason.OUT_OF_STOCK)
     return None
 
 
@@ -242,11 +260,20 @@ def _service(session: Session, order: Order) -> ShippingService | None:
     )
 
 
-def _hold(session: Session, order: Order, reason: HoldReason, actor: str, now: datetime) -> None:
-    if order.status == Status.HELD and order.hold_reason == reason:
-        return  # still held for the same reason: nothing new for the audit trail
-    order.hold_reason = reason
-    transition(session, order, Status.HELD, actor=actor, at=now, details={"reason": reason})
+def _hold(session: Session, order: Order, hold: Hold, actor: str, now: datetime) -> bool:
+    """Hold the order (or hold it for a new cause); False when it was held for this one."""
+    if order.status == Status.HELD and (order.hold_reason, order.hold_detail) == hold:
+        return False  # still held for the same reason: nothing new for the audit trail
+    order.hold_reason, order.hold_detail = hold
+    details = {"reason": hold.reason, "detail": hold.detail}
+    transition(session, order, Status.HELD, actor=actor, at=now, details=details)
+    return True
+
+
+def _release(session: Session, order: Order, actor: str, now: datetime) -> None:
+    details = {"was": order.hold_reason}
+    transition(session, order, Status.QUEUE, actor=actor, at=now, details=details)
+    order.hold_reason = order.hold_detail = None
 
 
 @dataclass(frozen=True)
@@ -387,6 +414,7 @@ def process_batch(ws: Workspace, order_ids: list[int]) -> list[Outcome | None]:
 ORDER_STATE = (
     "status",
     "hold_reason",
+    "hold_detail",
     "shipping_service",
     "payment_status",
     "payment_error",
@@ -422,6 +450,8 @@ class _Batch:
             Order.channel_shipping_method,
             Order.country,
             Order.postcode,
+            Order.address1,
+            Order.city,
             *(getattr(Order, name) for name in ORDER_STATE),
         ]
         # Locks in the writers' order: the orders (by id), their products (by id), the account.
@@ -494,7 +524,7 @@ class _Batch:
             if order["shipping_service"] is not None
             else None
         )
-        reason = hold_rule(
+        hold = hold_rule(
             order["country"],
             order["postcode"],
             supplier.international,
@@ -502,12 +532,17 @@ class _Batch:
             service is not None,
             _needed((line.product_id, line.quantity) for line in lines),
             self.stock,
+            address1=order["address1"],
+            city=order["city"],
         )
-        if reason is not None:
-            if order["status"] != Status.HELD or order["hold_reason"] != reason:
-                order["hold_reason"] = reason
-                self._move(order, Status.HELD, {"reason": reason})
-            detail = f"held: {reason}"
+        if hold is not None:
+            if (
+                order["status"] != Status.HELD
+                or (order["hold_reason"], order["hold_detail"]) != hold
+            ):
+                order["hold_reason"], order["hold_detail"] = hold
+                self._move(order, Status.HELD, {"reason": hold.reason, "detail": hold.detail})
+            detail = f"held: {hold.reason}"
         else:
             assert service is not None  # hold_rule checked it
             detail = self._pay(order, lines, service)
@@ -526,7 +561,7 @@ class _Batch:
     def _pay(self, order: dict[str, Any], lines: list[Any], service: tuple[int, int]) -> str:
         if order["status"] == Status.HELD:
             self._move(order, Status.QUEUE, {"was": order["hold_reason"]})
-            order["hold_reason"] = None
+            order["hold_reason"] = order["hold_detail"] = None
         bill = invoice(((line.product_id, line.quantity) for line in lines), self.prices, service)
         for line, priced in zip(lines, bill.lines, strict=True):
             self.lines.append({"id": line.id, **dict(zip(LINE_PRICES, priced, strict=True))})
