@@ -394,7 +394,6 @@ def test_bad_settings_are_refused(shop: Cli, tmp_path: Path, db_url: str) -> Non
     }
 
 
-@SQLITE_ONLY
 def test_a_run_killed_anywhere_applies_each_row_once(cli: Cli, tmp_path: Path, db_url: str) -> None:
     set_up_catalogue(cli, tmp_path, balance="1000")
     bulk_open_orders(cli, tmp_path, 400)
@@ -547,3 +546,144 @@ def test_a_stock_file_over_ftp(shop: Cli, ftp: FtpServer) -> None:
     [row] = run_rows(shop, "oak-ftp")
     assert row["changed"] == 1
     assert files(ftp.root / "processed") == ["stock.csv", "stock.csv.1"]
+
+
+def test_a_file_still_growing_waits_for_the_next_run(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avasam_cli.core.transports.local import LocalFolder
+
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    path = write(inbox / "d.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    download = LocalFolder.download
+
+    def supplier_still_writing(self: LocalFolder, name: str, local: Path) -> int:
+        size = download(self, name, local)
+        with path.open("a") as handle:  # the supplier's upload goes on meanwhile
+            handle.write("AV0000002,SHIPPED,TRK-2,DPD\n")
+        return size
+
+    monkeypatch.setattr(LocalFolder, "download", supplier_still_writing)
+    [row] = run_rows(shop, "oak")
+    assert (row["outcome"], row["detail"]) == ("skipped", "still being written")
+    assert show(shop, "AV0000001")["status"] == "open"
+    assert files(inbox) == ["d.csv"]
+    monkeypatch.setattr(LocalFolder, "download", download)  # the upload has finished
+    [row] = run_rows(shop, "oak")
+    assert (row["outcome"], row["changed"]) == ("applied", 2)
+    assert [show(shop, n)["status"] for n in ("AV0000001", "AV0000002")] == ["dispatched"] * 2
+
+
+def test_a_dry_run_says_what_would_change_and_changes_nothing(
+    shop: Cli, tmp_path: Path, db_url: str
+) -> None:
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    write(inbox / "d.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\nAV0000042,SHIPPED,T,\n")
+    before = snapshot(db_url)
+    [row] = run_rows(shop, "oak", "--dry-run")
+    assert (row["outcome"], row["changed"], row["problems"]) == ("dry_run", 1, 1)
+    assert snapshot(db_url) == before
+    assert files(inbox) == ["d.csv"]
+
+
+def test_two_runs_at_once_apply_a_file_once(shop: Cli, tmp_path: Path, db_url: str) -> None:
+    """Two hosts (no shared job lock): the file's identity, claimed in the transaction that
+    applies it, lets one of them apply it; the other only sees it was applied."""
+    import threading
+
+    from avasam_cli.core.config import Settings
+    from avasam_cli.core.services.feed_run import run_feed
+    from avasam_cli.core.workspace import Workspace
+
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    write(inbox / "d.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\nAV0000002,SHIPPED,TRK-2,\n")
+    results = []
+
+    def one_host() -> None:
+        ws = Workspace(Settings.resolve(db_url))
+        try:
+            results.append(run_feed(ws, "oak"))
+        finally:
+            ws.close()
+
+    hosts = [threading.Thread(target=one_host) for _ in range(2)]
+    for host in hosts:
+        host.start()
+    for host in hosts:
+        host.join(60)
+    assert sorted(r.outcome for r in results) in (["ok", "ok"], ["nothing_new", "ok"])
+    outcomes = sorted(f.outcome for r in results for f in r.files)
+    assert outcomes in (["applied"], ["applied", "seen"])
+    assert count_events(db_url, "dispatched") == 2
+    assert files(inbox) == ["processed"]
+    assert files(inbox / "processed") == ["d.csv"]
+
+
+@SQLITE_ONLY
+def test_an_ftps_stock_feed(shop: Cli, tmp_path: Path) -> None:
+    root = tmp_path / "ftps-root"
+    root.mkdir()
+    with serve_ftp(root, tls=True) as server:
+        shop.ok(
+            "imports", "add", "oak-ftps", "--supplier", "OAKCO", "--kind", "stock",
+            "--protocol", "ftps", "--host", "127.0.0.1", "--port", str(server.port),
+            "--username", USER, "--password-env", "FEED_PASSWORD", "--after", "delete",
+        )  # fmt: skip
+        write(root / "stock.csv", "SKU,StockQuantity\nOAK-SHELF-03,4\n")
+        refused = shop("imports", "run", "oak-ftps")
+        assert refused.exit_code == 1 and "TLS failed" in refused.stderr
+        shop.ok("imports", "edit", "oak-ftps", "--insecure-tls")
+        steps = shop.ok("imports", "test", "oak-ftps").stderr
+        assert "ok: 1 file(s) in . match '*.csv'" in steps
+        assert "ok: can write in . (to delete applied files)" in steps
+        [row] = run_rows(shop, "oak-ftps")
+        assert (row["outcome"], row["changed"]) == ("applied", 1)
+        assert files(root) == []
+    product = json.loads(shop.ok("products", "show", "OAK-SHELF-03", "-f", "json").stdout)
+    assert product["stock"] == 4
+
+
+def test_an_unknown_host_key_is_refused_until_trusted(
+    shop: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
+    known = tmp_path / "known_hosts"
+    shop.ok(
+        "imports", "add", "oak-sftp", "--supplier", "OAKCO", "--kind", "stock",
+        "--protocol", "sftp", "--host", "127.0.0.1", "--port", str(sshd.port),
+        "--username", "avasamsftp", "--password-env", "SFTP_PASSWORD",
+        "--known-hosts", str(known), "--remote-dir", "in", "--pattern", "stock-*.csv",
+    )  # fmt: skip
+    refused = shop("imports", "test", "oak-sftp")
+    assert refused.exit_code == 1
+    assert "is not in" in refused.stderr and "`avasam imports trust NAME`" in refused.stderr
+    trusted = shop.ok("imports", "trust", "oak-sftp", "--yes")
+    assert "The server presents ssh-ed25519 SHA256:" in trusted.stderr
+    assert sshd.host_public_line.split()[1] in known.read_text()
+    write(sshd.home / "in" / "stock-1.csv", "SKU,StockQuantity\nOAK-TABLE-01,9\n")
+    [row] = run_rows(shop, "oak-sftp")
+    assert (row["outcome"], row["changed"]) == ("applied", 1)
+    assert files(sshd.home / "in" / "processed") == ["stock-1.csv"]
+    shutil.rmtree(sshd.home / "in" / "processed")
+
+
+def test_products_import_takes_a_partial_feed_and_keeps_history(
+    cli: Cli, tmp_path: Path, db_url: str
+) -> None:
+    set_up_catalogue(cli, tmp_path, balance=None)
+    partial = write(tmp_path / "prices.csv", "ProductId,PriceExclVAT\nOAK-1001,125.00\n")
+    run = cli.ok("products", "import", str(partial), "--supplier", "OAKCO")
+    assert run.stderr.strip() == "Imported 0 new and updated 1 product(s)."
+    history = json_rows(cli.ok("products", "history", "OAK-TABLE-01", "-f", "jsonl").stdout)
+    assert [(h["source"], h["changes"]) for h in history] == [
+        ("products import prices.csv", "price 120.00 -> 125.00"),
+        ("products import feed.csv", history[1]["changes"]),
+    ]
+    assert history[1]["changes"].startswith("stock - -> 5, price - -> 120.00")
+    unknown = write(tmp_path / "unknown.csv", "SKU,StockQuantity\nNOPE,1\n")
+    refused = cli("products", "import", str(unknown), "--supplier", "OAKCO")
+    assert refused.exit_code == 1
+    assert "the supplier has no product 'NOPE'" in refused.stderr

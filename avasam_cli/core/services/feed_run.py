@@ -424,8 +424,12 @@ def _archive(ws: Workspace, fetcher: Fetcher, feed: _Feed, pending: list[_Pendin
     def attempt() -> None:
         try:
             fetcher.connect()
+            present = {f.name for f in fetcher.listing()}
             for item in pending:
                 if item.record_id in done:
+                    continue
+                if item.name not in present:  # archived meanwhile by another run
+                    done.append(item.record_id)
                     continue
                 if item.rejected:
                     fetcher.move(item.name, REJECTED)  # the supplier must see why

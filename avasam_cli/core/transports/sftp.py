@@ -212,7 +212,8 @@ class SftpUploader:
         if not known:
             raise TransferError(
                 f"the host key of {host}:{port} ({shown}) is not in {path}; "
-                "if that fingerprint is right, run `avasam exports trust NAME`",
+                "if that fingerprint is right, record it with `avasam exports trust NAME` "
+                "(or `avasam imports trust NAME`)",
                 transient=False,
             )
         if known.get(key.get_name()) != key:
