@@ -67,14 +67,27 @@ avasam orders list --status matching
 AVASAM_MATCH_WINDOW=0d avasam orders match   # the demo does not wait four days
 avasam orders process
 
+step "DEMO-1's customer gives a mainland address: correct it, and the hold is released"
+avasam orders edit DEMO-1 --address1 "1 Church St" --city Inverness --postcode "IV1 1EN" \
+    --reason "customer's mainland address"
+avasam orders process
+
 step "Oak & Co receives its open orders as a file (in demo-data/outbox)"
 avasam exports add oak-outbox --supplier OAKCO --protocol file --remote-dir demo-data/outbox \
     --schedule "*/30 * * * *" --only-new
 avasam exports run oak-outbox
 ls demo-data/outbox >&2
 
-step "The supplier dispatches a shop order; the shop hears of it (write-back)"
-avasam orders dispatch SHOP-5001 --tracking RM987654321GB --carrier "Royal Mail"
+step "The supplier confirms a dispatch in its own folder; avasam fetches it (an import)"
+mkdir -p demo-data/supplier-out
+printf 'OrderNumber,Status,TrackingNumber,Carrier\nSHOP-5001,SHIPPED,RM987654321GB,Royal Mail\n' \
+    > demo-data/supplier-out/dispatch-0001.csv
+avasam imports add oak-dispatches --supplier OAKCO --kind dispatches --protocol file \
+    --remote-dir demo-data/supplier-out --schedule "*/15 * * * *"
+avasam imports run oak-dispatches   # cron: avasam imports run --due
+ls demo-data/supplier-out/processed >&2
+
+step "The shop hears of the dispatch (write-back)"
 avasam channels push    # a file channel gets a confirmations CSV (Shopify: a fulfillment)
 cat demo-data/shop-orders/confirmations/*.csv >&2
 
