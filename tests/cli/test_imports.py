@@ -687,3 +687,46 @@ def test_products_import_takes_a_partial_feed_and_keeps_history(
     refused = cli("products", "import", str(unknown), "--supplier", "OAKCO")
     assert refused.exit_code == 1
     assert "the supplier has no product 'NOPE'" in refused.stderr
+
+
+def test_list_show_disable_enable_remove(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OAK_FTP_PASSWORD", "s3cret-never-shown")
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    shop.ok(
+        "imports", "add", "oak-ftp", "--supplier", "OAKCO", "--kind", "stock",
+        "--protocol", "ftp", "--host", "127.0.0.1", "--port", "1", "--username", "u",
+        "--password-env", "OAK_FTP_PASSWORD", "--columns", "StockQuantity=Qty",
+    )  # fmt: skip
+    listed = json_rows(shop.ok("imports", "list", "-f", "jsonl").stdout)
+    assert [(r["name"], r["kind"], r["after"]) for r in listed] == [
+        ("oak", "dispatches", "archive"),
+        ("oak-ftp", "stock", "archive"),
+    ]
+    shown = json.loads(shop.ok("imports", "show", "oak-ftp", "-f", "json").stdout)
+    assert shown["source"] == "ftp://u@127.0.0.1:1/."
+    assert shown["authentication"] == "password from environment variable OAK_FTP_PASSWORD"
+    assert shown["columns"] == "StockQuantity=Qty"
+    everything = shop.ok("imports", "list").stdout + shop.ok("imports", "show", "oak-ftp").stdout
+    assert "s3cret" not in everything
+    write(inbox / "d.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    shop.ok("imports", "disable", "oak-ftp")  # its server is down: --all leaves it out
+    assert [r["import"] for r in run_rows(shop, "--all")] == ["oak"]
+    shop.ok("imports", "enable", "oak-ftp")
+    down = shop("imports", "run", "--all")
+    assert down.exit_code == 1
+    assert "Error: import oak-ftp: cannot reach 127.0.0.1:1" in down.stderr
+    assert "s3cret" not in down.stdout + down.stderr
+    shop.ok("imports", "remove", "oak")
+    gone = shop("imports", "show", "oak")
+    assert (gone.exit_code, gone.stderr) == (
+        1,
+        "Error: no import 'oak'; see `avasam imports list`\n",
+    )
+    assert [r["name"] for r in json_rows(shop.ok("imports", "list", "-f", "jsonl").stdout)] == [
+        "oak-ftp"
+    ]
+    shop.ok("imports", "add", "oak", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
+            "file", "--remote-dir", str(inbox))  # the name is free again  # fmt: skip
