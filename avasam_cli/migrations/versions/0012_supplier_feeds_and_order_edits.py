@@ -101,8 +101,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_column('hold_detail')
+    # A plain DROP COLUMN (SQLite 3.35+ has it): batch mode would copy the orders table,
+    # which other tables reference, and fail on their foreign keys.
+    op.drop_column('orders', 'hold_detail')
 
     with op.batch_alter_table('import_problems', schema=None) as batch_op:
         batch_op.drop_index('ix_import_problems_file_line')
