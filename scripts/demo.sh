@@ -84,7 +84,9 @@ printf 'OrderNumber,Status,TrackingNumber,Carrier\nSHOP-5001,SHIPPED,RM987654321
     > demo-data/supplier-out/dispatch-0001.csv
 avasam imports add oak-dispatches --supplier OAKCO --kind dispatches --protocol file \
     --remote-dir demo-data/supplier-out --schedule "*/15 * * * *"
-avasam imports run oak-dispatches   # cron: avasam imports run --due
+# (AVASAM_IMPORT_SETTLE: seconds between two looks at the folder, so a file still being
+# uploaded is left for the next run; 10 by default, short for the demo)
+AVASAM_IMPORT_SETTLE=1 avasam imports run oak-dispatches   # cron: avasam imports run --due
 ls demo-data/supplier-out/processed >&2
 
 step "The shop hears of the dispatch (write-back)"

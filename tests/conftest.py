@@ -25,6 +25,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AVASAM_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("AVASAM_ACTOR", "tester")
+    # Import feeds wait this long between two listings of a supplier's folder; tests make a
+    # file change between the listings themselves instead of waiting (test_imports.py).
+    monkeypatch.setenv("AVASAM_IMPORT_SETTLE", "0")
     for name in (
         "AVASAM_TIMEZONE",
         "AVASAM_NOW",

@@ -241,6 +241,10 @@ def run(
     chosen = list(names or [])
     if not chosen and not (due or all_):
         raise typer.BadParameter("name imports, or use --all or --due")
+    if chosen:  # every name known before any file is touched
+        from avasam_cli.core.services.feeds import check_names
+
+        check_names(ws, chosen)
     with nullcontext(Job("imports")) if dry_run else job(ctx, "imports") as current:
         if due:
             chosen += imports_due(ws)
@@ -260,7 +264,8 @@ def run(
             "rejected": sum(f.outcome == "rejected" for _, f in files),
             "failed": sum(r.outcome == RunOutcome.FAILED for r in results),
         }
-        if not quiet(ctx) or dry_run:
+        failed = [r for r in results if r.outcome == RunOutcome.FAILED]
+        if (not quiet(ctx) or dry_run) and (files or not failed):
             render_rows(
                 [
                     {
@@ -280,9 +285,8 @@ def run(
                 empty_message="No new files." if results else "No imports due.",
             )
         failures = Failures()
-        for result in results:
-            if result.outcome == RunOutcome.FAILED:
-                failures.report(f"import {result.feed}: {result.error}")
+        for result in failed:
+            failures.report(f"import {result.feed}: {result.error}")
         for feed, f in files:
             if f.outcome == "rejected":
                 failures.report(f"import {feed}: file {f.detail}")

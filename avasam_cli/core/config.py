@@ -30,6 +30,7 @@ DEFAULT_HTTP_TIMEOUT = 30.0
 DEFAULT_HTTP_BACKOFF = 1.0
 DEFAULT_EXPORT_TIMEOUT = 30.0
 DEFAULT_EXPORT_BACKOFF = 2.0
+DEFAULT_IMPORT_SETTLE = 10.0
 MAX_SECONDS = 3600.0  # one hour: anything longer is a typo, not a tuning
 MAX_ACTOR = 100  # the width of the audit trail's `actor` column
 MASK = "***"
@@ -50,6 +51,7 @@ class Settings:
     http_backoff: float
     export_timeout: float
     export_backoff: float
+    import_settle: float
     log_file: str | None
     data_dir: Path
     state_dir: Path
@@ -81,6 +83,9 @@ class Settings:
             ),
             export_backoff=_seconds(
                 get, "AVASAM_EXPORT_BACKOFF", DEFAULT_EXPORT_BACKOFF, zero=True
+            ),
+            import_settle=_seconds(
+                get, "AVASAM_IMPORT_SETTLE", DEFAULT_IMPORT_SETTLE, zero=True
             ),
             log_file=_log_file(log_file or get("AVASAM_LOG_FILE")),
             data_dir=data_dir,
@@ -206,6 +211,13 @@ def describe(settings: Settings) -> list[dict[str, Any]]:
             _number(s.export_backoff),
             _number(DEFAULT_EXPORT_BACKOFF),
             "Seconds before an export upload is retried (doubling each time).",
+        ),
+        row(
+            "AVASAM_IMPORT_SETTLE",
+            _number(s.import_settle),
+            _number(DEFAULT_IMPORT_SETTLE),
+            "Seconds an import waits between two listings of the supplier's folder: a file "
+            "whose size or time changed meanwhile is still being written.",
         ),
         row(
             "AVASAM_LOG_FILE",

@@ -730,3 +730,132 @@ def test_list_show_disable_enable_remove(
     ]
     shop.ok("imports", "add", "oak", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
             "file", "--remote-dir", str(inbox))  # the name is free again  # fmt: skip
+
+
+def test_a_file_changing_between_the_two_listings_waits(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avasam_cli.core.transports.local import LocalFolder
+
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    path = write(inbox / "d.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    write(inbox / "empty.csv", "")  # created, not written yet
+    listing = LocalFolder.listing
+    calls = []
+
+    def upload_in_progress(self: LocalFolder) -> list:  # type: ignore[type-arg]
+        calls.append(1)
+        if len(calls) == 2:  # between the first look and the second, the upload goes on
+            with path.open("a") as handle:
+                handle.write("AV0000002,SHIPPED,TRK-2,DPD\n")
+        return listing(self)
+
+    monkeypatch.setattr(LocalFolder, "listing", upload_in_progress)
+    rows = run_rows(shop, "oak")
+    assert sorted((r["file"], r["outcome"], r["detail"]) for r in rows) == [
+        ("d.csv", "skipped", "still being written"),
+        ("empty.csv", "skipped", "still being written"),
+    ]
+    assert show(shop, "AV0000001")["status"] == "open"
+    monkeypatch.setattr(LocalFolder, "listing", listing)
+    rows = run_rows(shop, "oak")
+    assert [(r["file"], r["outcome"], r["changed"]) for r in rows] == [
+        ("empty.csv", "skipped", 0),
+        ("d.csv", "applied", 2),
+    ] or [(r["file"], r["outcome"], r["changed"]) for r in rows] == [
+        ("d.csv", "applied", 2),
+        ("empty.csv", "skipped", 0),
+    ]
+
+
+def test_a_file_the_server_refuses_does_not_hold_up_the_others(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from avasam_cli.core.transports import TransferError
+    from avasam_cli.core.transports.local import LocalFolder
+
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    write(inbox / "a-locked.csv", HEADER + "AV0000002,SHIPPED,TRK-2,DPD\n")
+    write(inbox / "b-good.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    download = LocalFolder.download
+
+    def refused(self: LocalFolder, name: str, local: Path) -> int:
+        if name == "a-locked.csv":  # e.g. "550 Permission denied" on the supplier's FTP
+            raise TransferError("the server refused a-locked.csv: 550 denied", transient=False)
+        return download(self, name, local)
+
+    monkeypatch.setattr(LocalFolder, "download", refused)
+    run = shop("imports", "run", "oak", "-f", "jsonl")
+    assert run.exit_code == 1
+    assert run.stderr.strip() == (
+        "Error: import oak: file a-locked.csv: cannot download it: the server refused "
+        "a-locked.csv: 550 denied"
+    )
+    assert show(shop, "AV0000001")["status"] == "dispatched"
+    assert files(inbox) == ["a-locked.csv", "processed"]
+
+
+def test_settings_that_would_lose_or_mix_files_are_refused(
+    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)  # dispatches, '*.csv'
+    overlap = shop(
+        "imports", "add", "stock", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
+        "file", "--remote-dir", str(inbox), "--pattern", "stock-*.csv",
+    )  # fmt: skip
+    assert overlap.exit_code == 1
+    assert overlap.stderr == (
+        "Error: import oak already takes '*.csv' from this folder; give each import a pattern "
+        "of its own (e.g. 'dispatch-*.csv' and 'stock-*.csv')\n"
+    )
+    shop.ok("imports", "edit", "oak", "--pattern", "dispatch-*.csv")
+    shop.ok(
+        "imports", "add", "stock", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
+        "file", "--remote-dir", str(inbox), "--pattern", "stock-*.csv",
+    )  # fmt: skip
+    for columns, message in (
+        ("OrderNumber=Ref,TrackingNumber=Ref", "'Ref' would be read as two columns"),
+        ("OrderNumber=Status", "'Status' would be read as two columns"),
+        ("ordernumber=Order,OrderNumber=Ref", "--columns names OrderNumber twice"),
+    ):
+        run = shop("imports", "edit", "oak", "--columns", columns)
+        assert run.exit_code == 1 and message in run.stderr, (columns, run.stderr)
+    # the pattern ignores case; a price of 0 is refused row by row
+    write(inbox / "DISPATCH-1.CSV", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    write(inbox / "stock-1.csv", "SKU,StockQuantity,PriceExclVAT\nOAK-CHAIR-02,8,0\n")
+    rows = {r["file"]: r for r in run_rows(shop, "--all")}
+    assert rows["DISPATCH-1.CSV"]["changed"] == 1
+    assert rows["stock-1.csv"]["problems"] == 1
+    assert "a price must be more than 0.00" in rows["stock-1.csv"]["detail"]
+    status = json.loads(shop("status", "-f", "json").stdout)
+    assert status["attention"]["import_rows_not_applied"] == 1
+    # a password variable that is not set: one clear line, the feed named once
+    shop.ok(
+        "imports", "add", "ftp", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
+        "ftp", "--host", "127.0.0.1", "--username", "u", "--password-env", "FEED_PASSWORD",
+    )  # fmt: skip
+    monkeypatch.delenv("FEED_PASSWORD")  # gone from cron's environment, say
+    unset = shop("imports", "run", "ftp", "nope")
+    assert (unset.exit_code, unset.stderr) == (
+        1,
+        "Error: no import 'nope'; see `avasam imports list`\n",
+    )
+    unset = shop("imports", "run", "ftp")
+    assert unset.exit_code == 1
+    assert unset.stderr.startswith("Error: import ftp: password: ")
+
+
+def test_a_kept_file_is_not_applied_again_by_a_feed_added_anew(
+    shop: Cli, tmp_path: Path, db_url: str
+) -> None:
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox, "--after", "keep")
+    write(inbox / "d.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    assert [r["outcome"] for r in run_rows(shop, "oak")] == ["applied"]
+    shop.ok("imports", "remove", "oak")
+    add_folder_feed(shop, inbox, "--after", "keep")
+    assert shop.ok("imports", "run", "oak").stderr.strip() == "No new files."
+    assert count_events(db_url, "dispatched") == 1

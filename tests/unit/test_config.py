@@ -195,6 +195,7 @@ def test_describe_lists_every_setting_with_secrets_masked() -> None:
         "AVASAM_HTTP_BACKOFF",
         "AVASAM_EXPORT_TIMEOUT",
         "AVASAM_EXPORT_BACKOFF",
+        "AVASAM_IMPORT_SETTLE",
         "AVASAM_LOG_FILE",
         "AVASAM_NOW",
         "XDG_DATA_HOME",

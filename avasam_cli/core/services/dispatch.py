@@ -164,6 +164,15 @@ class FileReport:
     changed: int = 0
     unchanged: int = 0
     problems: list[tuple[int, str | None, str]] = field(default_factory=list)
+    problem_count: int = 0  # all of them; `problems` keeps the first KEPT_PROBLEMS
+
+    def problem(self, line: int, ref: str | None, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < KEPT_PROBLEMS:  # a file of junk must not fill the memory
+            self.problems.append((line, ref, message))
+
+
+KEPT_PROBLEMS = 1000
 
 
 def apply_dispatch_file(
@@ -194,7 +203,7 @@ def apply_dispatch_file(
                     with session.no_autoflush:  # the batch is flushed at its end
                         outcome = _apply_row(session, order, raw, actor, at, source, outbox)
             except AvasamError as exc:
-                report.problems.append((line, ref or None, str(exc)))
+                report.problem(line, ref or None, str(exc))
                 continue
             if outcome == "unchanged":
                 report.unchanged += 1

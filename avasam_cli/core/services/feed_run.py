@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +34,14 @@ from avasam_cli.core.errors import AvasamError, NotFound, RemoteError
 from avasam_cli.core.models import ImportFeed, ImportFile, ImportProblem
 from avasam_cli.core.progress import SILENT, Progress, counted
 from avasam_cli.core.retry import retry
-from avasam_cli.core.services.dispatch import apply_dispatch_file
+from avasam_cli.core.services.dispatch import KEPT_PROBLEMS, apply_dispatch_file
 from avasam_cli.core.services.feeds import (
     PROCESSED,
     REJECTED,
     column_names,
     get_feed,
     matches,
+    same_place,
     target_of,
 )
 from avasam_cli.core.services.product_import import Feed, apply_feed, read_feed
@@ -140,8 +142,8 @@ def run_feed(
         )
         try:
             target = target_of(row)
-        except AvasamError as exc:
-            target, error = None, str(exc)
+        except AvasamError as exc:  # "import NAME password: ...": the caller names the feed
+            target, error = None, str(exc).removeprefix(f"import {name} ")
     result = FeedResult(name, RunOutcome.OK)
     if target is None:
         result.outcome, result.error = RunOutcome.FAILED, error
@@ -150,13 +152,15 @@ def run_feed(
     fetcher = fetcher_for(target, timeout=ws.settings.export_timeout)
     workdir = Path(tempfile.mkdtemp(prefix="avasam-import-"))
     try:
-        ready, moving = _fetch(ws, fetcher, feed, workdir)
+        fetched, moving = _fetch(ws, fetcher, feed, workdir)
         pending: list[_Pending] = []
-        for remote, local, still_writing in ready:
-            if still_writing:
-                result.files.append(FileResult(remote.name, SKIPPED, detail="still being written"))
+        for item in fetched:
+            if item.local is None:
+                result.files.append(FileResult(item.remote.name, SKIPPED, detail=item.problem))
+                if item.problem != STILL_WRITING:  # unreadable on the server: say so
+                    result.error = f"file {item.remote.name}: {item.problem}"
                 continue
-            applied, waiting = _apply_file(ws, feed, remote, local, dry_run, progress)
+            applied, waiting = _apply_file(ws, feed, item.remote, item.local, dry_run, progress)
             result.files.append(applied)
             if waiting is not None:
                 pending.append(waiting)
@@ -170,6 +174,8 @@ def run_feed(
     finally:
         fetcher.close()
         shutil.rmtree(workdir, ignore_errors=True)
+    if result.error and result.outcome == RunOutcome.OK:
+        result.outcome = RunOutcome.FAILED  # a file the server would not give: the rest ran
     if dry_run:
         result.outcome = RunOutcome.DRY_RUN
     elif result.outcome == RunOutcome.OK and not any(
@@ -180,22 +186,39 @@ def run_feed(
     return result
 
 
+@dataclass
+class _Fetched:
+    """A file found by the fetch: downloaded to `local`, or left on the server (`local`
+    None) because it is still being written or could not be read (`problem`)."""
+
+    remote: RemoteFile
+    local: Path | None
+    problem: str | None = None
+
+
+STILL_WRITING = "still being written"
+
+
 def _fetch(
     ws: Workspace, fetcher: Fetcher, feed: _Feed, workdir: Path
-) -> tuple[list[tuple[RemoteFile, Path, bool]], list[_Pending]]:
-    """Download the files to apply, in the supplier's order (oldest first). Files already
-    known are not downloaded: those still to archive come back as pending."""
+) -> tuple[list[_Fetched], list[_Pending]]:
+    """Download the files to apply, in the supplier's order (oldest first), and the files
+    applied before that still wait to be archived (not downloaded again).
+
+    A file is taken only when two listings AVASAM_IMPORT_SETTLE seconds apart, and a third
+    after its download, agree on its size and time, and it is not empty: a supplier's
+    upload in progress waits for the next run."""
     known = _known_files(ws, feed)
 
-    def attempt() -> tuple[list[tuple[RemoteFile, Path, bool]], list[_Pending]]:
+    def attempt() -> tuple[list[_Fetched], list[_Pending]]:
         try:
             fetcher.connect()
             first = sorted(
                 (f for f in fetcher.listing() if matches(feed.pattern, f.name)),
                 key=lambda f: (f.mtime, f.name),
             )
-            fetched, moving = [], []
-            for index, remote in enumerate(first):
+            new, moving = [], []
+            for remote in first:
                 seen = known.get((remote.name, remote.size, remote.mtime))
                 # Applied or rejected before: at most archive it. An archived file that
                 # is back is a new one (the old was moved or deleted), unless kept.
@@ -203,14 +226,31 @@ def _fetch(
                     if seen.record_id >= 0:
                         moving.append(seen)
                     continue
+                new.append(remote)
+            if new and ws.settings.import_settle:
+                time.sleep(ws.settings.import_settle)
+            second = {f.name: f for f in fetcher.listing()} if new else {}
+            fetched: list[_Fetched] = []
+            for index, remote in enumerate(new):
+                if second.get(remote.name) != remote or remote.size == 0:
+                    fetched.append(_Fetched(remote, None, STILL_WRITING))
+                    continue
                 local = workdir / f"{index}.download"
-                size = fetcher.download(remote.name, local)
-                fetched.append((remote, local, size))
-            again = {f.name: f for f in fetcher.listing()}
-            return [
-                (remote, local, again.get(remote.name) != remote or size != remote.size)
-                for remote, local, size in fetched
-            ], moving
+                try:
+                    size = fetcher.download(remote.name, local)
+                except TransferError as exc:
+                    if exc.transient:
+                        raise
+                    fetched.append(_Fetched(remote, None, f"cannot download it: {exc}"))
+                    continue
+                fetched.append(_Fetched(remote, local if size == remote.size else None))
+            third = {f.name: f for f in fetcher.listing()} if fetched else {}
+            for item in fetched:
+                if item.problem is None and (
+                    item.local is None or third.get(item.remote.name) != item.remote
+                ):
+                    item.local, item.problem = None, STILL_WRITING
+            return fetched, moving
         finally:
             fetcher.close()
 
@@ -226,26 +266,33 @@ def _fetch(
 
 
 def _known_files(ws: Workspace, feed: _Feed) -> dict[tuple[str, int, int], _Pending]:
-    """Files of this feed recorded before, by name, size and time; record_id -1 for those
-    needing nothing more (archived, or kept)."""
+    """Files recorded before by this feed, or by a feed of the same kind on the same folder
+    (one removed and added again must not apply its kept files twice), by name, size and
+    time; record_id -1 for those needing nothing more (archived, or kept), or another
+    feed's."""
     with ws.uow(read_only=True) as uow:
+        row = uow.session.get_one(ImportFeed, feed.id)
         rows = uow.session.execute(
             select(
                 ImportFile.id,
+                ImportFile.feed_id,
                 ImportFile.name,
                 ImportFile.size,
                 ImportFile.mtime,
                 ImportFile.outcome,
                 ImportFile.archived_at,
-            ).where(ImportFile.feed_id == feed.id)
+            )
+            .join(ImportFeed, ImportFeed.id == ImportFile.feed_id)
+            .where(same_place(row), ImportFeed.kind == row.kind)
+            .order_by(ImportFile.id)
         )
         return {
             (name, size, mtime): _Pending(
-                record_id if archived_at is None else -1,
+                record_id if archived_at is None and feed_id == feed.id else -1,
                 name,
                 outcome == FileOutcome.REJECTED,
             )
-            for record_id, name, size, mtime, outcome, archived_at in rows
+            for record_id, feed_id, name, size, mtime, outcome, archived_at in rows
         }
 
 
@@ -342,6 +389,7 @@ def _apply_rows(
                 at=ws.now(),
             )
             changed, unchanged, problems = report.changed, report.unchanged, report.problems
+            count = report.problem_count
         else:
             shape = read_feed(lines, feed.renamed)
             stock = apply_feed(
@@ -353,9 +401,10 @@ def _apply_rows(
                 now=ws.now(),
             )
             changed, unchanged = stock.created + stock.updated, stock.unchanged
-            problems = [(p.line, p.ref, p.message) for p in stock.problems]
-    record.rows = changed + unchanged + len(problems)
-    record.changed, record.unchanged, record.problems = changed, unchanged, len(problems)
+            problems = [(p.line, p.ref, p.message) for p in stock.problems[:KEPT_PROBLEMS]]
+            count = len(stock.problems)
+    record.rows = changed + unchanged + count
+    record.changed, record.unchanged, record.problems = changed, unchanged, count
     return problems
 
 
@@ -526,7 +575,11 @@ def file_problems(ws: Workspace, name: str, file_id: int) -> list[dict[str, Any]
             .where(ImportProblem.file_id == file_id)
             .order_by(ImportProblem.line)
         )
-        return [{"line": p.line, "ref": p.ref, "problem": p.message} for p in problems]
+        rows = [{"line": p.line, "ref": p.ref, "problem": p.message} for p in problems]
+        if record.problems > len(rows):
+            more = record.problems - len(rows)
+            rows.append({"line": None, "ref": None, "problem": f"... and {more:,} more"})
+        return rows
 
 
 def _sha256(path: Path) -> str:

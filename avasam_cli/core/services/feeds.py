@@ -11,7 +11,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select, true
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.errors import Conflict, InvalidInput, NotFound
@@ -57,6 +57,13 @@ def get_feed(session: Session, name: str) -> ImportFeed:
     if feed is None or not NAME.match(name):  # a removed feed's name never matches
         raise NotFound(f"no import {name!r}; see `avasam imports list`")
     return feed
+
+
+def check_names(ws: Workspace, names: list[str]) -> None:
+    """NotFound for the first name that is no import."""
+    with ws.uow(read_only=True) as uow:
+        for name in names:
+            get_feed(uow.session, name)
 
 
 def add_feed(ws: Workspace, name: str, settings: FeedSettings) -> dict[str, Any]:
@@ -139,8 +146,24 @@ def parse_columns(text: str, kind: FeedKind) -> dict[str, str]:
             )
         if not their.isprintable() or len(their) > 100:
             raise InvalidInput(f"--columns {pair!r}: the supplier's name must be plain text")
+        if match[0] in renamed:
+            raise InvalidInput(f"--columns names {match[0]} twice")
         renamed[match[0]] = their
+    # Each of our columns must read a column of its own: two read from one, or one read
+    # from a column that is another of ours, would silently apply the wrong values.
+    read_from = [_key(renamed.get(name, name)) for name in ours]
+    for name in ours:
+        if read_from.count(_key(renamed.get(name, name))) > 1:
+            raise InvalidInput(
+                f"--columns: {renamed.get(name, name)!r} would be read as two columns; "
+                "give each column its own name"
+            )
     return renamed
+
+
+def _key(name: str) -> str:
+    """A header name as files are matched (csvfile: case, spaces and '_' ignored)."""
+    return name.strip().lower().replace(" ", "").replace("_", "")
 
 
 def is_partial(name: str) -> bool:
@@ -149,7 +172,9 @@ def is_partial(name: str) -> bool:
 
 
 def matches(feed_pattern: str, name: str) -> bool:
-    return fnmatch.fnmatchcase(name, feed_pattern) and not is_partial(name)
+    """The feed takes this file: its pattern matches, ignoring case (`*.csv` takes
+    `DISPATCH.CSV`), and the name does not mark it as partial."""
+    return fnmatch.fnmatchcase(name.casefold(), feed_pattern.casefold()) and not is_partial(name)
 
 
 def feed_row(feed: ImportFeed, ws: Workspace) -> dict[str, Any]:
@@ -206,3 +231,35 @@ def _apply(session: Session, feed: ImportFeed, s: FeedSettings, *, new: bool) ->
         feed.after = s.after
     if s.schedule is not None:
         feed.schedule = parse_schedule(s.schedule).text if s.schedule.strip() else None
+    _check_no_overlap(session, feed)
+
+
+def same_place(feed: ImportFeed) -> Any:
+    """The condition for the feeds (removed ones too) reading the folder `feed` reads."""
+    return and_(
+        ImportFeed.protocol == feed.protocol,
+        ImportFeed.host.is_(None) if feed.host is None else ImportFeed.host == feed.host,
+        ImportFeed.port.is_(None) if feed.port is None else ImportFeed.port == feed.port,
+        ImportFeed.remote_dir == feed.remote_dir,
+    )
+
+
+def _check_no_overlap(session: Session, feed: ImportFeed) -> None:
+    """Two enabled feeds on one folder must not take the same files: the first to run would
+    apply (or reject as the wrong kind) the other's files."""
+    others = session.scalars(
+        select(ImportFeed).where(
+            same_place(feed),
+            ImportFeed.enabled.is_(True),
+            ImportFeed.id != feed.id if feed.id is not None else true(),
+        )
+    )
+    for other in others:
+        if other.name.endswith(")") and " (removed " in other.name:
+            continue
+        a, b = feed.pattern.casefold(), other.pattern.casefold()
+        if a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a):
+            raise Conflict(
+                f"import {other.name} already takes {other.pattern!r} from this folder; give "
+                "each import a pattern of its own (e.g. 'dispatch-*.csv' and 'stock-*.csv')"
+            )

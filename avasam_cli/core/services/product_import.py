@@ -190,9 +190,12 @@ def _value(raw: Row, column: str) -> int | None:
         return None
     parse = parse_vat_rate if column == "VAT%Rate" else parse_pence
     try:
-        return int(parse(text))
+        value = int(parse(text))
     except InvalidInput:
         raise InvalidInput(f"column {column}: {text!r} is not a valid amount") from None
+    if column == "PriceExclVAT" and value == 0:  # a product given away is a typo
+        raise InvalidInput(f"column {column}: {text!r}: a price must be more than 0.00")
+    return value
 
 
 def _text(raw: Row, column: str, limit: int) -> str:

@@ -73,6 +73,9 @@ REJECTED_FILES = (
     f"SELECT count(*) FROM import_files WHERE outcome = '{FileOutcome.REJECTED}' "
     "AND applied_at >= ?"
 )
+# Rows of the last day's files that could not apply (an order the supplier confirmed that
+# we do not know, a product it does not have): `imports history NAME --file ID` lists them.
+IMPORT_ROW_PROBLEMS = "SELECT sum(problems) FROM import_files WHERE applied_at >= ?"
 ENABLED_EXPORTS = "SELECT id, name FROM export_targets WHERE enabled = ? ORDER BY name"
 BALANCE = "SELECT balance_pence FROM accounts WHERE id = 1"
 # The write-back outbox (channels push): updates not sent yet, and the channels with one
@@ -127,6 +130,9 @@ def workspace_status(ws: Workspace, stale_days: int) -> dict[str, Any]:
         "failed_imports": [name for (name,) in db.rows(FAILED_IMPORTS, (True,))],
         "rejected_import_files": _count(
             db, REJECTED_FILES, (db.time_param(now - timedelta(days=1)),)
+        ),
+        "import_rows_not_applied": _count(
+            db, IMPORT_ROW_PROBLEMS, (db.time_param(now - timedelta(days=1)),)
         ),
         "failed_jobs": failed_jobs,
         "stuck_jobs": stuck_jobs,

@@ -159,7 +159,10 @@ class FtpUploader:
         try:
             with contextlib.suppress(ftplib.error_perm):  # it exists already
                 ftp.mkd(folder)
-            taken = {posixpath.basename(path) for path in ftp.nlst(folder)}
+            try:
+                taken = {posixpath.basename(path) for path in ftp.nlst(folder)}
+            except (ftplib.error_perm, ftplib.error_temp):  # ProFTPD: "450 No files found"
+                taken = set()
             moved = posixpath.join(folder, free_name(name, taken.__contains__))
             ftp.rename(name, moved)
         except ftplib.all_errors as exc:
