@@ -84,9 +84,7 @@ class Settings:
             export_backoff=_seconds(
                 get, "AVASAM_EXPORT_BACKOFF", DEFAULT_EXPORT_BACKOFF, zero=True
             ),
-            import_settle=_seconds(
-                get, "AVASAM_IMPORT_SETTLE", DEFAULT_IMPORT_SETTLE, zero=True
-            ),
+            import_settle=_seconds(get, "AVASAM_IMPORT_SETTLE", DEFAULT_IMPORT_SETTLE, zero=True),
             log_file=_log_file(log_file or get("AVASAM_LOG_FILE")),
             data_dir=data_dir,
             state_dir=_xdg_dir(get, "XDG_STATE_HOME", Path(".local") / "state"),

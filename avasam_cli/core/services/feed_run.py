@@ -34,7 +34,7 @@ from avasam_cli.core.errors import AvasamError, NotFound, RemoteError
 from avasam_cli.core.models import ImportFeed, ImportFile, ImportProblem
 from avasam_cli.core.progress import SILENT, Progress, counted
 from avasam_cli.core.retry import retry
-from avasam_cli.core.services.dispatch import KEPT_PROBLEMS, apply_dispatch_file
+from avasam_cli.core.services.dispatch_file import KEPT_PROBLEMS, apply_dispatch_file
 from avasam_cli.core.services.feeds import (
     PROCESSED,
     REJECTED,

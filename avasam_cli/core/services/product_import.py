@@ -21,13 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.csvfile import FileFormatError, Row, Utf8Lines, count_lines, csv_table
 from avasam_cli.core.errors import InvalidInput, InvalidRows
 from avasam_cli.core.incoming import FieldError, check_text
-from avasam_cli.core.models import Product, ProductChange
+from avasam_cli.core.models import Product, ProductChange, table
 from avasam_cli.core.money import parse_pence, parse_vat_rate
 from avasam_cli.core.progress import SILENT, Progress, counted
 from avasam_cli.core.services.lookup import get_supplier
@@ -75,14 +75,14 @@ class Feed:
 
     columns: list[str]
     rows: Iterator[tuple[int, Row]]
+    full: bool = field(init=False)
+    key: str = field(init=False)  # the column naming a product: ProductId or SKU
 
-    @property
-    def full(self) -> bool:
-        return all(column in self.columns for column in COLUMNS)
-
-    @property
-    def key(self) -> str:
-        return "ProductId" if self.full or "ProductId" in self.columns else "SKU"
+    def __post_init__(self) -> None:  # read once per file, not once per row
+        full = all(column in self.columns for column in COLUMNS)
+        object.__setattr__(self, "full", full)
+        key = "ProductId" if full or "ProductId" in self.columns else "SKU"
+        object.__setattr__(self, "key", key)
 
 
 def read_feed(lines: Iterable[str], renamed: Mapping[str, str] | None = None) -> Feed:
@@ -270,8 +270,13 @@ class _Writer:
                 {**row, "id": current.id, "updated_at": self.now}
             )
             changes.append(self._change(current.id, changed))
-        for rows in updates.values():
-            self.session.execute(update(Product), rows)
+        for names, rows in updates.items():  # plain executemany: no ORM bookkeeping
+            self.session.execute(
+                update(table(Product))
+                .where(table(Product).c.id == bindparam("product_id"))
+                .values({name: bindparam(name) for name in (*names, "updated_at")}),
+                [{**row, "product_id": row.pop("id")} for row in rows],
+            )
             self.report.updated += len(rows)
         if inserts:
             created = self.session.scalars(
@@ -283,7 +288,7 @@ class _Writer:
             ]
             self.report.created += len(inserts)
         if changes:
-            self.session.execute(insert(ProductChange), changes)
+            self.session.execute(insert(table(ProductChange)), changes)
 
     def _problem(
         self,
