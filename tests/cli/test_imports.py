@@ -394,18 +394,40 @@ def test_bad_settings_are_refused(shop: Cli, tmp_path: Path, db_url: str) -> Non
     }
 
 
-def test_a_run_killed_anywhere_applies_each_row_once(cli: Cli, tmp_path: Path, db_url: str) -> None:
+@pytest.mark.parametrize("where", ["folder", "sftp"])
+def test_a_run_killed_anywhere_applies_each_row_once(
+    cli: Cli,
+    tmp_path: Path,
+    db_url: str,
+    where: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     set_up_catalogue(cli, tmp_path, balance="1000")
     bulk_open_orders(cli, tmp_path, 400)
-    numbers = [
-        o["number"]
-        for o in json_rows(cli.ok("orders", "list", "--all", "-f", "jsonl", "--limit", "0").stdout)
-    ]
-    inbox = tmp_path / "outbound"
-    add_folder_feed(cli, inbox)
+    listed = cli.ok("orders", "list", "--all", "-f", "jsonl", "--limit", "0").stdout
+    numbers = [o["number"] for o in json_rows(listed)]
+    if where == "sftp":  # the supplier's OpenSSH server
+        sshd: SshServer = request.getfixturevalue("sshd")
+        monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
+        inbox = sshd.home / "out-kill"
+        shutil.rmtree(inbox, ignore_errors=True)
+        inbox.mkdir()
+        shutil.chown(inbox, "avasamsftp", "avasamsftp")
+        known = tmp_path / "known_hosts"
+        known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_public_line}\n")
+        cli.ok(
+            "imports", "add", "oak", "--supplier", "OAKCO", "--kind", "dispatches",
+            "--protocol", "sftp", "--host", "127.0.0.1", "--port", str(sshd.port),
+            "--username", "avasamsftp", "--password-env", "SFTP_PASSWORD",
+            "--known-hosts", str(known), "--remote-dir", "out-kill",
+        )  # fmt: skip
+    else:
+        inbox = tmp_path / "outbound"
+        add_folder_feed(cli, inbox)
     body = HEADER + "".join(f"{n},SHIPPED,T-{n},DPD\n" for n in numbers)
     killed_mid_file = False
-    for delay in (0.0, 0.2, 0.4, 0.6, 0.9, 1.3):
+    for delay in (0.0, 0.2, 0.4, 0.6, 0.9, 1.3, 1.8):
         write(inbox / "d.csv", body)
         process = subprocess.Popen(
             [sys.executable, "-m", "avasam_cli", "imports", "run", "oak"],
