@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from avasam_cli.core.csvfile import FileFormatError, Utf8Lines, count_lines, csv_rows
+from avasam_cli.core.db import retry_conflicts
 from avasam_cli.core.errors import AvasamError, NotFound, RemoteError
 from avasam_cli.core.models import ImportFeed, ImportFile, ImportProblem
 from avasam_cli.core.progress import SILENT, Progress, counted
@@ -160,7 +162,12 @@ def run_feed(
                 if item.problem != STILL_WRITING:  # unreadable on the server: say so
                     result.error = f"file {item.remote.name}: {item.problem}"
                 continue
-            applied, waiting = _apply_file(ws, feed, item.remote, item.local, dry_run, progress)
+            # A file's cancels refund (products, then the account) while its batch holds
+            # up to 500 orders: PostgreSQL may end a deadlock with `orders process` by
+            # aborting us; the file's transaction is then simply run again.
+            applied, waiting = retry_conflicts(
+                partial(_apply_file, ws, feed, item.remote, item.local, dry_run, progress)
+            )
             result.files.append(applied)
             if waiting is not None:
                 pending.append(waiting)
