@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
+from avasam_cli.commands.remote import say_next, trust_host_key
 from avasam_cli.core.statuses import RunOutcome
 from avasam_cli.failures import Failures
 from avasam_cli.params import (
@@ -54,7 +55,7 @@ def add(ctx: typer.Context, name: ExportArg, options: ExportOptions) -> None:
 
     row = add_export(workspace(ctx), name, _settings(options))
     say(f"Added export {row['name']}: {row['supplier']}'s open orders to {row['destination']}.")
-    _say_next(row)
+    say_next(row, "export")
 
 
 @app.command("edit")
@@ -68,17 +69,7 @@ def edit(ctx: typer.Context, name: ExportArg, options: ExportOptions) -> None:
 
     row = edit_export(workspace(ctx), name, _settings(options))
     say(f"Saved export {row['name']}.")
-    _say_next(row)
-
-
-def _say_next(row: dict[str, object]) -> None:
-    if row["next_run_at"]:
-        say(
-            f"Next scheduled run: {row['next_run_at']:%Y-%m-%d %H:%M %Z} "
-            f"(schedule '{row['schedule']}'); cron runs it with `avasam exports run --due`."
-        )
-    else:
-        say(f"No schedule: send with `avasam exports run {row['name']}`.")
+    say_next(row, "export")
 
 
 @app.command("list")
@@ -153,15 +144,7 @@ def trust(
 
     Example: avasam exports trust oak-sftp
     """
-    from avasam_cli.core.services.export_trust import fetch_key, record_key
-
-    ws = workspace(ctx)
-    shown, key = fetch_key(ws, name)
-    say(f"The server presents {shown}.")
-    if not yes and sys.stdin.isatty():
-        typer.confirm("Trust this key?", abort=True, err=True)
-    path = record_key(ws, name, key)
-    say(f"Recorded the host key in {path}.")
+    trust_host_key(ctx, name, yes=yes, noun="export")
 
 
 @app.command("run")

@@ -4,13 +4,13 @@ their servers on a schedule and applied once."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from avasam_cli.commands.remote import say_next, trust_host_key
 from avasam_cli.core.statuses import FeedAfter, FeedKind, RunOutcome
 from avasam_cli.failures import Failures
 from avasam_cli.params import (
@@ -99,7 +99,7 @@ def add(ctx: typer.Context, name: ImportArg, options: ImportOptions) -> None:
     say(
         f"Added import {row['name']}: {row['supplier']}'s {row['kind']} files from {row['source']}."
     )
-    _say_next(row)
+    say_next(row, "import")
 
 
 @app.command("edit")
@@ -113,17 +113,7 @@ def edit(ctx: typer.Context, name: ImportArg, options: ImportOptions) -> None:
 
     row = edit_feed(workspace(ctx), name, _settings(options))
     say(f"Saved import {row['name']}.")
-    _say_next(row)
-
-
-def _say_next(row: dict[str, object]) -> None:
-    if row["next_run_at"]:
-        say(
-            f"Next scheduled run: {row['next_run_at']:%Y-%m-%d %H:%M %Z} "
-            f"(schedule '{row['schedule']}'); cron runs it with `avasam imports run --due`."
-        )
-    else:
-        say(f"No schedule: fetch with `avasam imports run {row['name']}`.")
+    say_next(row, "import")
 
 
 @app.command("list")
@@ -199,15 +189,7 @@ def trust(
 
     Example: avasam imports trust oak-dispatches
     """
-    from avasam_cli.core.services.export_trust import fetch_key, record_key
-
-    ws = workspace(ctx)
-    shown, key = fetch_key(ws, name, noun="import")
-    say(f"The server presents {shown}.")
-    if not yes and sys.stdin.isatty():
-        typer.confirm("Trust this key?", abort=True, err=True)
-    path = record_key(ws, name, key, noun="import")
-    say(f"Recorded the host key in {path}.")
+    trust_host_key(ctx, name, yes=yes, noun="import")
 
 
 @app.command("run")
