@@ -116,7 +116,7 @@ def csv_table(
 
 @contextmanager
 def open_csv(
-    path: Path, required: list[str], progress: Progress = SILENT
+    path: Path, required: list[str], progress: Progress = SILENT, optional: Sequence[str] = ()
 ) -> Iterator[Iterator[tuple[int, Row]]]:
     """`csv_rows` of a file, with its name in every error. `progress` counts rows against
     the file's lines (counted first only when watched)."""
@@ -128,7 +128,7 @@ def open_csv(
         raise InvalidInput(f"cannot read {str(path)!r}: {exc.strerror}") from None
     with raw:
         try:
-            rows = csv_rows(Utf8Lines(raw), required)
+            rows = csv_rows(Utf8Lines(raw), required, optional)
         except FileFormatError as exc:
             raise InvalidInput(exc.named(path.name)) from None
         if progress is not SILENT:

@@ -71,3 +71,21 @@ def test_dispatch_file(cli: Cli, db_url: str, tmp_path: Path) -> None:
     again = cli("dispatches", "import", str(feed))
     assert again.stderr.splitlines()[-1] == "Dispatched 0, cancelled 0, unchanged 2, failed 3."
     assert snapshot(db_url) == before
+
+
+def test_a_dispatch_file_names_orders_by_channel_reference_and_may_omit_the_carrier(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    set_up_catalogue(cli, tmp_path, balance="1000")
+    add_order(cli, reference="1001")  # a shop's order id: a reference, never our internal id
+    cli.ok("orders", "process")
+    path = write(
+        tmp_path / "d.csv", "OrderNumber,Status,TrackingNumber\n1001,DISPATCHED,TRK-1001\n"
+    )
+    cli.ok("dispatches", "import", str(path))
+    order = json.loads(cli.ok("orders", "show", "1001", "-f", "json").stdout)
+    assert (order["status"], order["tracking_number"], order["carrier"]) == (
+        "dispatched",
+        "TRK-1001",
+        None,
+    )

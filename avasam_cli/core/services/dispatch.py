@@ -28,11 +28,12 @@ from avasam_cli.core.models import Order
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.lookup import find_order_id, lock_order
+from avasam_cli.core.services.order_ids import NUMBER
 from avasam_cli.core.services.outbox import queue_update
 from avasam_cli.core.statuses import DispatchFileStatus, UpdateKind
 from avasam_cli.core.workspace import Workspace
 
-COLUMNS = ["OrderNumber", "Status", "TrackingNumber", "Carrier"]
+COLUMNS = ["OrderNumber", "Status", "TrackingNumber", "Carrier"]  # Carrier may be left out
 
 
 @dataclass
@@ -131,7 +132,7 @@ def shipped(raw: dict[str, str]) -> tuple[str, str | None]:
 def import_dispatches(
     ws: Workspace, path: Path, progress: Progress = SILENT
 ) -> Iterator[RowResult]:
-    with open_csv(path, COLUMNS, progress) as rows:
+    with open_csv(path, COLUMNS[:3], progress, optional=COLUMNS[3:]) as rows:
         for line, raw in rows:
             number = raw["OrderNumber"]
             try:
@@ -148,13 +149,29 @@ def _import_row(ws: Workspace, status: str, number: str, raw: dict[str, str]) ->
         raise InvalidInput("column OrderNumber: is empty")
     with ws.uow() as uow:
         session = uow.session
-        order_id = session.scalar(select(Order.id).where(Order.number == number.upper()))
-        if order_id is None:
-            raise NotFound(f"column OrderNumber: no order {number!r}")
-        order = lock_order(session, order_id)
+        order = lock_order(session, file_order_id(session, number))
         outcome = _apply_row(session, order, raw, ws.actor, ws.now())
         uow.commit()
         return outcome
+
+
+def file_order_id(session: Session, ref: str) -> int:
+    """The order a dispatch file's OrderNumber names: our order number, or else the
+    channel's order reference (never an internal id: a shop's order "1001" is a
+    reference). A reference two orders share needs the number."""
+    if NUMBER.match(ref):
+        found = list(session.scalars(select(Order.id).where(Order.number == ref.upper())))
+    else:
+        found = list(
+            session.scalars(select(Order.id).where(Order.channel_reference == ref).limit(2))
+        )
+    if not found:
+        raise NotFound(f"column OrderNumber: no order {ref!r}")
+    if len(found) > 1:
+        raise InvalidInput(
+            f"column OrderNumber: {ref!r} is the reference of several orders; use the order number"
+        )
+    return found[0]
 
 
 def _apply_row(
