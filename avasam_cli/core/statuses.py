@@ -161,3 +161,7 @@ JOBS = ("pull", "match", "process", "exports", "push", "imports")
 # supplier, or lines were added or removed); `status` lists such orders until a ticket
 # is raised for them after the event.
 CHANGE_IGNORED = "channel_change_ignored"
+
+# The audit event of one field corrected with `orders edit`; a channel's later update of
+# the order leaves such a field as the seller corrected it.
+EDITED = "edited"

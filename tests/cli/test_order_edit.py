@@ -17,6 +17,7 @@ from tests.helpers import (
     json_rows,
     set_up_catalogue,
     snapshot,
+    write,
 )
 from tests.support import Cli
 
@@ -244,3 +245,31 @@ def test_only_the_country_changed_checks_the_postcode_against_it(cli: Cli, shop:
     run = cli("orders", "edit", "R1", "--country", "GB", "--postcode", "75001")
     assert run.exit_code == 1
     assert run.stderr.startswith("Error: postcode '75001' is not a valid UK postcode")
+
+
+def test_a_later_channel_update_keeps_the_fields_the_seller_corrected(
+    cli: Cli, db_url: str, tmp_path: Path
+) -> None:
+    set_up_catalogue(cli, tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    header = "order_id,placed_at,name,address1,city,postcode,shipping_method,sku,quantity\n"
+    row = "S1,2026-11-28T10:00:00Z,Ann Lee,1 Hihg St,London,NOT A CODE,Std,OAK-CHAIR-02,{q}\n"
+    write(drop / "a.csv", header + row.format(q=1))
+    cli.ok("channels", "add", "drop", "--type", "file", "--path", str(drop))
+    cli.ok("channels", "map-shipping", "drop", "Std", "standard")
+    cli.ok("channels", "pull", "drop")
+    cli.ok("orders", "process")
+    assert show(cli, "S1")["hold_reason"] == "invalid_address"
+    cli.ok("orders", "edit", "S1", "--address1", "1 High St", "--postcode", "SW1A 1AA")
+    # the shop changes the quantity; its address still has the typo it always had
+    write(drop / "b.csv", header + row.format(q=2))
+    cli.ok("channels", "pull", "drop")
+    order = show(cli, "S1")
+    assert (order["delivery"]["address1"], order["delivery"]["postcode"]) == (
+        "1 High St",
+        "SW1A 1AA",
+    )
+    assert order["items"][0]["quantity"] == 2
+    changed = [e for e in audit(cli, "S1") if e["event"] == "updated_by_channel"]
+    assert changed and all("quantity" in str(e["details"]) for e in changed)

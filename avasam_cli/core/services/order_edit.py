@@ -29,6 +29,7 @@ from avasam_cli.core.services.lookup import find_order_id, lock_order
 from avasam_cli.core.services.manual_orders import check_service
 from avasam_cli.core.services.processing import recheck
 from avasam_cli.core.services.pull import EDITABLE
+from avasam_cli.core.statuses import EDITED
 from avasam_cli.core.workspace import Workspace
 
 FIELDS = (*DELIVERY_FIELDS, "shipping_service")
@@ -75,7 +76,7 @@ def edit_order(
             record_event(
                 session,
                 order,
-                "edited",
+                EDITED,
                 actor=ws.actor,
                 at=now,
                 details={"field": key, "old": old or "", "new": value or "", "reason": why},

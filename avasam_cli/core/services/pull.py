@@ -40,7 +40,14 @@ from avasam_cli.core.lifecycle import (
     display_id,
     record_event,
 )
-from avasam_cli.core.models import Channel, ChannelProblem, Order, OrderLine, SourceOrder
+from avasam_cli.core.models import (
+    Channel,
+    ChannelProblem,
+    Order,
+    OrderEvent,
+    OrderLine,
+    SourceOrder,
+)
 from avasam_cli.core.progress import SILENT, Progress
 from avasam_cli.core.services.cancellation import cancel_locked
 from avasam_cli.core.services.intake import create_orders, insert_sources, line_row
@@ -48,6 +55,7 @@ from avasam_cli.core.services.lookup import get_channel, lock_order
 from avasam_cli.core.services.matching import shipping_map
 from avasam_cli.core.services.pull_summary import PullSummary
 from avasam_cli.core.services.sku_links import SkuResolver
+from avasam_cli.core.statuses import EDITED
 from avasam_cli.core.workspace import Workspace
 
 EDITABLE = (Status.MATCHING, Status.UNMATCHED, Status.HELD, Status.QUEUE)
@@ -248,7 +256,7 @@ class Ingest:
         lines_differ = bool(added or removed)
         for order in orders:
             changes = (
-                _delivery_changes(order, incoming)
+                self._delivery_changes(order, incoming)
                 + self._shipping_changes(order, incoming)
                 + _line_changes(lines[order.id], incoming)
             )
@@ -280,6 +288,27 @@ class Ingest:
                     details={**details, "old": old, "new": new},
                 )
             order.item_count = sum(line.quantity for line in lines[order.id])
+
+    def _delivery_changes(self, order: Order, incoming: IncomingOrder) -> list[Change]:
+        """The channel's delivery values that differ from the order's, except the fields
+        the seller corrected with `orders edit`: the channel still sends its old values
+        (its address has the typo), and must not undo the correction."""
+        changes = [
+            (order, key, getattr(order, key), value, {"field": key})
+            for key, value in vars(incoming.delivery).items()
+            if getattr(order, key) != value
+        ]
+        if not changes:
+            return changes
+        edited = {
+            json.loads(details or "{}").get("field")
+            for details in self.session.scalars(
+                select(OrderEvent.details).where(
+                    OrderEvent.order_id == order.id, OrderEvent.event == EDITED
+                )
+            )
+        }
+        return [change for change in changes if change[1] not in edited]
 
     def _shipping_changes(self, order: Order, incoming: IncomingOrder) -> list[Change]:
         """A changed shipping method, and the service it maps to now (processing holds
@@ -419,14 +448,6 @@ class Ingest:
 
 # (object to set, attribute, old value, new value, audit details naming the field)
 Change = tuple[Any, str, Any, Any, dict[str, Any]]
-
-
-def _delivery_changes(order: Order, incoming: IncomingOrder) -> list[Change]:
-    return [
-        (order, key, getattr(order, key), value, {"field": key})
-        for key, value in vars(incoming.delivery).items()
-        if getattr(order, key) != value
-    ]
 
 
 def _line_changes(lines: list[OrderLine], incoming: IncomingOrder) -> list[Change]:
