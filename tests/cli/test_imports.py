@@ -792,31 +792,35 @@ def test_a_file_changing_between_the_two_listings_waits(
 
 
 def test_a_file_the_server_refuses_does_not_hold_up_the_others(
-    shop: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shop: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from avasam_cli.core.transports import TransferError
-    from avasam_cli.core.transports.local import LocalFolder
-
-    inbox = tmp_path / "outbound"
-    add_folder_feed(shop, inbox)
-    write(inbox / "a-locked.csv", HEADER + "AV0000002,SHIPPED,TRK-2,DPD\n")
-    write(inbox / "b-good.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
-    download = LocalFolder.download
-
-    def refused(self: LocalFolder, name: str, local: Path) -> int:
-        if name == "a-locked.csv":  # e.g. "550 Permission denied" on the supplier's FTP
-            raise TransferError("the server refused a-locked.csv: 550 denied", transient=False)
-        return download(self, name, local)
-
-    monkeypatch.setattr(LocalFolder, "download", refused)
+    monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
+    outbound = sshd.home / "out-locked"
+    shutil.rmtree(outbound, ignore_errors=True)
+    outbound.mkdir()
+    shutil.chown(outbound, "avasamsftp", "avasamsftp")
+    locked = write(outbound / "a-locked.csv", HEADER + "AV0000002,SHIPPED,TRK-2,DPD\n")
+    locked.chmod(0o600)  # root's: the supplier's login may not read it
+    write(outbound / "b-good.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_public_line}\n")
+    shop.ok(
+        "imports", "add", "oak", "--supplier", "OAKCO", "--kind", "dispatches",
+        "--protocol", "sftp", "--host", "127.0.0.1", "--port", str(sshd.port),
+        "--username", "avasamsftp", "--password-env", "SFTP_PASSWORD",
+        "--known-hosts", str(known), "--remote-dir", "out-locked",
+    )  # fmt: skip
     run = shop("imports", "run", "oak", "-f", "jsonl")
     assert run.exit_code == 1
     assert run.stderr.strip() == (
-        "Error: import oak: file a-locked.csv: cannot download it: the server refused "
-        "a-locked.csv: 550 denied"
+        "Error: import oak: file a-locked.csv: cannot download it: cannot read "
+        "a-locked.csv: Permission denied"
     )
     assert show(shop, "AV0000001")["status"] == "dispatched"
-    assert files(inbox) == ["a-locked.csv", "processed"]
+    assert show(shop, "AV0000002")["status"] == "open"
+    assert files(outbound) == ["a-locked.csv", "processed"]
+    status = json.loads(shop("status", "-f", "json").stdout)
+    assert status["attention"]["failed_imports"] == ["oak"]
 
 
 def test_settings_that_would_lose_or_mix_files_are_refused(
@@ -838,6 +842,21 @@ def test_settings_that_would_lose_or_mix_files_are_refused(
         "imports", "add", "stock", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
         "file", "--remote-dir", str(inbox), "--pattern", "stock-*.csv",
     )  # fmt: skip
+    # the same folder spelled with a slash, a pattern that could take the other's files
+    sneaky = shop(
+        "imports", "add", "c", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
+        "file", "--remote-dir", f"{inbox}/", "--pattern", "stock*",
+    )  # fmt: skip
+    assert sneaky.exit_code == 1 and "import stock already takes" in sneaky.stderr
+    shop.ok("imports", "disable", "stock")
+    shop.ok(
+        "imports", "add", "c", "--supplier", "OAKCO", "--kind", "stock", "--protocol",
+        "file", "--remote-dir", f"{inbox}/", "--pattern", "stock*",
+    )  # fmt: skip
+    both = shop("imports", "enable", "stock")
+    assert both.exit_code == 1 and "import c already takes 'stock*'" in both.stderr
+    shop.ok("imports", "remove", "c")
+    shop.ok("imports", "enable", "stock")
     for columns, message in (
         ("OrderNumber=Ref,TrackingNumber=Ref", "'Ref' would be read as two columns"),
         ("OrderNumber=Status", "'Status' would be read as two columns"),

@@ -8,6 +8,7 @@ services/remote.py. Secrets are referenced, never stored.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +120,10 @@ def remove_feed(ws: Workspace, name: str) -> None:
 
 def set_enabled(ws: Workspace, name: str, enabled: bool) -> None:
     with ws.uow() as uow:
-        get_feed(uow.session, name).enabled = enabled
+        feed = get_feed(uow.session, name)
+        feed.enabled = enabled
+        if enabled:
+            _check_no_overlap(uow.session, feed)
         uow.commit()
 
 
@@ -234,6 +238,25 @@ def _apply(session: Session, feed: ImportFeed, s: FeedSettings, *, new: bool) ->
     _check_no_overlap(session, feed)
 
 
+def _disjoint(one: str, other: str) -> bool:
+    """Can no file name match both patterns? Sure only when their fixed starts (the text
+    before the first wildcard) or their fixed ends differ: `dispatch-*.csv` and
+    `stock-*.csv`, or `*.csv` and `*.txt`; `dispatch*` and `*.csv` may share a file."""
+    wild = re.compile(r"[*?\[]")
+
+    def start(pattern: str) -> str:
+        return wild.split(pattern.casefold(), maxsplit=1)[0]
+
+    def end(pattern: str) -> str:
+        return wild.split(pattern.casefold())[-1]
+
+    a, b = start(one), start(other)
+    if not (a.startswith(b) or b.startswith(a)):
+        return True
+    a, b = end(one), end(other)
+    return not (a.endswith(b) or b.endswith(a))
+
+
 def same_place(feed: ImportFeed) -> Any:
     """The condition for the feeds (removed ones too) reading the folder `feed` reads."""
     return and_(
@@ -257,8 +280,7 @@ def _check_no_overlap(session: Session, feed: ImportFeed) -> None:
     for other in others:
         if other.name.endswith(")") and " (removed " in other.name:
             continue
-        a, b = feed.pattern.casefold(), other.pattern.casefold()
-        if a == b or fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a):
+        if not _disjoint(feed.pattern, other.pattern):
             raise Conflict(
                 f"import {other.name} already takes {other.pattern!r} from this folder; give "
                 "each import a pattern of its own (e.g. 'dispatch-*.csv' and 'stock-*.csv')"

@@ -172,4 +172,4 @@ def _remote_dir(text: str) -> str:
     path = text.strip() or "."
     if ".." in posixpath.normpath(path).split("/") or ".." in path.split("/"):
         raise InvalidInput(f"--remote-dir {text!r} must not contain '..'")
-    return path
+    return posixpath.normpath(path)  # one spelling per folder: "/out/" is "/out"

@@ -77,6 +77,9 @@ class LocalFolder:
             with (self.folder / name).open("rb") as source, local.open("wb") as out:
                 shutil.copyfileobj(source, out, 1 << 20)
             return local.stat().st_size
+        except (PermissionError, FileNotFoundError, IsADirectoryError) as exc:
+            # no retry makes it readable: the file is reported, the others go on
+            raise TransferError(f"cannot read {name}: {exc.strerror}", transient=False) from None
         except OSError as exc:
             raise TransferError(f"cannot read {name}: {exc.strerror}", transient=True) from None
 

@@ -163,6 +163,9 @@ class SftpUploader:
         try:
             with local.open("wb") as out:
                 return int(self._sftp().getfo(join(self.target.remote_dir, name), out))
+        except (PermissionError, FileNotFoundError) as exc:
+            # no retry makes it readable: the file is reported, the others go on
+            raise TransferError(f"cannot read {name}: {_reason(exc)}", transient=False) from None
         except (OSError, paramiko.SSHException, EOFError) as exc:
             raise TransferError(
                 f"the download of {name} broke off: {_reason(exc)}", transient=True
