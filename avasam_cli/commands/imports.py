@@ -236,10 +236,14 @@ def run(
             chosen += enabled_feeds(ws)
         results = []
         for name in dict.fromkeys(chosen):
-            from avasam_cli.core.services.feed_run import run_feed  # only with work to do
+            from avasam_cli.core.errors import AvasamError
+            from avasam_cli.core.services.feed_run import FeedResult, run_feed  # work to do
 
             with progress(ctx, f"rows applied for {name}") as shown:
-                results.append(run_feed(ws, name, dry_run=dry_run, progress=shown))
+                try:
+                    results.append(run_feed(ws, name, dry_run=dry_run, progress=shown))
+                except AvasamError as exc:  # this import failed; the others still run
+                    results.append(FeedResult(name, RunOutcome.FAILED, error=str(exc)))
         files = [(r.feed, f) for r in results for f in r.files]
         current.summary = {
             "files": sum(f.outcome == "applied" for _, f in files),

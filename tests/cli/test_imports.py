@@ -900,3 +900,22 @@ def test_a_kept_file_is_not_applied_again_by_a_feed_added_anew(
     add_folder_feed(shop, inbox, "--after", "keep")
     assert shop.ok("imports", "run", "oak").stderr.strip() == "No new files."
     assert count_events(db_url, "dispatched") == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_runs(
+    shop: Cli, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "outbound"
+    add_folder_feed(shop, inbox)
+    with open(os.fsencode(inbox) + b"/dispatch-\xff.csv", "wb") as handle:
+        handle.write((HEADER + "AV0000002,SHIPPED,TRK-2,DPD\n").encode())
+    write(inbox / "good.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
+    run = shop("imports", "run", "--all", "-f", "jsonl")
+    assert run.exit_code == 1
+    assert run.stderr.strip() == (
+        "Error: import oak: file dispatch-\\udcff.csv: its name is not UTF-8 text; ask the "
+        "supplier to rename it"
+    )
+    assert "Traceback" not in run.stderr and "unexpected" not in run.stderr
+    assert show(shop, "AV0000001")["status"] == "dispatched"
+    assert show(shop, "AV0000002")["status"] == "open"

@@ -239,6 +239,16 @@ def _fetch(
             second = {f.name: f for f in fetcher.listing()} if new else {}
             fetched: list[_Fetched] = []
             for index, remote in enumerate(new):
+                if not _utf8(remote.name):  # it could be neither recorded nor shown
+                    shown = remote.name.encode("utf-8", "backslashreplace").decode()
+                    fetched.append(
+                        _Fetched(
+                            RemoteFile(shown, remote.size, remote.mtime),
+                            None,
+                            "its name is not UTF-8 text; ask the supplier to rename it",
+                        )
+                    )
+                    continue
                 if second.get(remote.name) != remote or remote.size == 0:
                     fetched.append(_Fetched(remote, None, STILL_WRITING))
                     continue
@@ -587,6 +597,14 @@ def file_problems(ws: Workspace, name: str, file_id: int) -> list[dict[str, Any]
             more = record.problems - len(rows)
             rows.append({"line": None, "ref": None, "problem": f"... and {more:,} more"})
         return rows
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes a folder or server gave that are not UTF-8
+        return False
+    return True
 
 
 def _sha256(path: Path) -> str:
