@@ -186,13 +186,20 @@ class _Batch:
         named += [Order.channel_reference.in_(others)] if others else []
         if not named:
             return {}
-        ids = select(Order.id).where(Order.supplier_id == self.supplier_id, or_(*named))
+        # By the names' own indexes only: with `supplier_id = ?` beside them, SQLite
+        # (without ANALYZE statistics) walks all the supplier's orders instead. Another
+        # supplier's order is left out here, so the row says "no order of this supplier".
         rows = self.session.execute(
-            select(*COLUMNS).where(Order.id.in_(ids)).order_by(Order.id).with_for_update(of=Order)
+            select(*COLUMNS, Order.supplier_id)
+            .where(or_(*named))
+            .order_by(Order.id)
+            .with_for_update(of=Order)
         )
         found: dict[str, list[dict[str, Any]]] = {}
         for row in rows.mappings():
             order = dict(row)
+            if order.pop("supplier_id") != self.supplier_id:
+                continue
             for name in {order["number"], order["channel_reference"]} - {None, ""}:
                 found.setdefault(name, []).append(order)
         return found

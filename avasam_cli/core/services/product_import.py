@@ -237,10 +237,15 @@ class _Writer:
         existing = {
             row.key: row
             for row in self.session.execute(
-                select(self.key_column.label("key"), *_current_columns()).where(
+                # Row-locked by id, the order `orders process` locks products in: a feed
+                # and a processing run never wait on each other in a circle.
+                select(self.key_column.label("key"), *_current_columns())
+                .where(
                     Product.supplier_id == self.supplier_id,
                     self.key_column.in_([values[key] for _, values in batch]),
                 )
+                .order_by(Product.id)
+                .with_for_update()
             )
         }
         owners = self._sku_owners(batch) if self.feed.full else {}
@@ -271,6 +276,7 @@ class _Writer:
             )
             changes.append(self._change(current.id, changed))
         for names, rows in updates.items():  # plain executemany: no ORM bookkeeping
+            rows.sort(key=lambda row: int(row["id"]))
             self.session.execute(
                 update(table(Product))
                 .where(table(Product).c.id == bindparam("product_id"))
