@@ -14,6 +14,7 @@ from avasam_cli.commands.remote import say_next, trust_host_key
 from avasam_cli.core.statuses import FeedAfter, FeedKind, RunOutcome
 from avasam_cli.failures import Failures
 from avasam_cli.params import (
+    MAX_COUNT,
     LimitOption,
     RemoteOptions,
     ScheduleOption,
@@ -285,7 +286,9 @@ def history(
     name: ImportArg,
     file: Annotated[
         int | None,
-        typer.Option("--file", min=1, help="One file's rows that were not applied, and why."),
+        typer.Option(
+            "--file", min=1, max=MAX_COUNT, help="One file's rows that were not applied, and why."
+        ),
     ] = None,
     limit: LimitOption = 20,
     fmt: FormatOption = Format.table,

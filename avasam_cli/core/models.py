@@ -552,6 +552,7 @@ class ImportFile(Base):
     __table_args__ = (
         UniqueConstraint("feed_id", "name", "size", "mtime", "sha256"),
         Index("ix_import_files_feed_id", "feed_id", "id"),
+        Index("ix_import_files_applied_at", "applied_at"),  # status: the last day's
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

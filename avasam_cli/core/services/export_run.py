@@ -53,7 +53,7 @@ from avasam_cli.core.retry import retry
 from avasam_cli.core.services.exports import render_filename, target_of
 from avasam_cli.core.services.lookup import get_export
 from avasam_cli.core.statuses import RunOutcome
-from avasam_cli.core.transports import TransferError, Uploader, uploader_for
+from avasam_cli.core.transports import TransferError, Uploader, remote_step, uploader_for
 from avasam_cli.core.workspace import Workspace
 
 ATTEMPTS = 3
@@ -92,8 +92,8 @@ def test_export(ws: Workspace, name: str) -> Iterator[str]:
         target = target_of(get_export(uow.session, name))
     uploader = uploader_for(target, timeout=ws.settings.export_timeout)
     try:
-        yield from _remote(uploader.connect)
-        _remote(uploader.check_writable)
+        yield from remote_step(uploader.connect)
+        remote_step(uploader.check_writable)
         yield f"wrote and deleted a probe file in {target.remote_dir}"
     finally:
         uploader.close()
@@ -499,10 +499,3 @@ def _copy_out(local: Path, output: DryRunOutput | None) -> None:
     with local.open("rb") as source, output() as sink:
         shutil.copyfileobj(source, sink)
         sink.flush()
-
-
-def _remote(step: Any) -> Any:
-    try:
-        return step()
-    except TransferError as exc:
-        raise RemoteError(str(exc)) from None

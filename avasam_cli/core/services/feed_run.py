@@ -48,7 +48,13 @@ from avasam_cli.core.services.feeds import (
 )
 from avasam_cli.core.services.product_import import Feed, apply_feed, read_feed
 from avasam_cli.core.statuses import FeedAfter, FeedKind, FileOutcome, RunOutcome
-from avasam_cli.core.transports import Fetcher, RemoteFile, TransferError, fetcher_for
+from avasam_cli.core.transports import (
+    Fetcher,
+    RemoteFile,
+    TransferError,
+    fetcher_for,
+    remote_step,
+)
 from avasam_cli.core.workspace import Workspace
 
 ATTEMPTS = 3
@@ -116,11 +122,11 @@ def test_feed(ws: Workspace, name: str) -> Iterator[str]:
         target, pattern, after = target_of(feed), feed.pattern, feed.after
     fetcher = fetcher_for(target, timeout=ws.settings.export_timeout)
     try:
-        yield from _remote(fetcher.connect)
-        files = [f for f in _remote(fetcher.listing) if matches(pattern, f.name)]
+        yield from remote_step(fetcher.connect)
+        files = [f for f in remote_step(fetcher.listing) if matches(pattern, f.name)]
         yield f"{len(files)} file(s) in {target.remote_dir} match {pattern!r}"
         if after != FeedAfter.KEEP:
-            _remote(fetcher.check_writable)
+            remote_step(fetcher.check_writable)
             yield f"can write in {target.remote_dir} (to {after} applied files)"
     finally:
         fetcher.close()
@@ -300,7 +306,7 @@ def _known_files(ws: Workspace, feed: _Feed) -> dict[tuple[str, int, int], _Pend
                 ImportFile.archived_at,
             )
             .join(ImportFeed, ImportFeed.id == ImportFile.feed_id)
-            .where(same_place(row), ImportFeed.kind == row.kind)
+            .where(*_worth_knowing(row, feed))
             .order_by(ImportFile.id)
         )
         return {
@@ -311,6 +317,15 @@ def _known_files(ws: Workspace, feed: _Feed) -> dict[tuple[str, int, int], _Pend
             )
             for record_id, feed_id, name, size, mtime, outcome, archived_at in rows
         }
+
+
+def _worth_knowing(row: ImportFeed, feed: _Feed) -> list[Any]:
+    """Which recorded files can matter to this run: a feed that keeps its files needs every
+    file ever recorded on its folder; one that archives them only those of its own still
+    waiting to be archived (the rest are gone from the server), not years of history."""
+    if feed.after == FeedAfter.KEEP:
+        return [same_place(row), ImportFeed.kind == row.kind]
+    return [ImportFile.feed_id == feed.id, ImportFile.archived_at.is_(None)]
 
 
 def _apply_file(
@@ -613,10 +628,3 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _remote(step: Any) -> Any:
-    try:
-        return step()
-    except TransferError as exc:
-        raise RemoteError(str(exc)) from None

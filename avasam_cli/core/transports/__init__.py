@@ -17,9 +17,9 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 
-from avasam_cli.core.errors import InvalidInput
+from avasam_cli.core.errors import InvalidInput, RemoteError
 from avasam_cli.core.statuses import ExportProtocol
 
 
@@ -96,6 +96,18 @@ def free_name(name: str, taken: Callable[[str], bool]) -> str:
         number += 1
         candidate = f"{name}.{number}"
     return candidate
+
+
+T = TypeVar("T")
+
+
+def remote_step(step: Callable[[], T]) -> T:
+    """One step of `exports test` / `imports test`: a TransferError becomes the RemoteError
+    the command line shows as one `Error:` line."""
+    try:
+        return step()
+    except TransferError as exc:
+        raise RemoteError(str(exc)) from None
 
 
 def reason(exc: BaseException) -> str:

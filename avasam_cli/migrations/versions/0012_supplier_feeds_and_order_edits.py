@@ -69,6 +69,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.create_index('ix_import_files_feed_id', ['feed_id', 'id'], unique=False)
+        batch_op.create_index('ix_import_files_applied_at', ['applied_at'], unique=False)
 
     op.create_table('product_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -114,6 +115,7 @@ def downgrade() -> None:
 
     op.drop_table('product_changes')
     with op.batch_alter_table('import_files', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_files_applied_at')
         batch_op.drop_index('ix_import_files_feed_id')
 
     op.drop_table('import_files')
