@@ -76,6 +76,27 @@ def later(monkeypatch: pytest.MonkeyPatch, minutes: int) -> None:
     monkeypatch.setenv("AVASAM_NOW", moment.isoformat(timespec="seconds"))
 
 
+def sftp_feed(
+    cli: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> Path:
+    """An empty folder of the SFTP user and a dispatches import `oak` reading it, with the
+    server's key trusted; the folder's local path."""
+    monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
+    path = sshd.home / folder
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    shutil.chown(path, "avasamsftp", "avasamsftp")
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_public_line}\n")
+    cli.ok(
+        "imports", "add", "oak", "--supplier", "OAKCO", "--kind", "dispatches",
+        "--protocol", "sftp", "--host", "127.0.0.1", "--port", str(sshd.port),
+        "--username", "avasamsftp", "--password-env", "SFTP_PASSWORD",
+        "--known-hosts", str(known), "--remote-dir", folder,
+    )  # fmt: skip
+    return path
+
+
 def count_events(url: str, event: str) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -409,19 +430,7 @@ def test_a_run_killed_anywhere_applies_each_row_once(
     numbers = [o["number"] for o in json_rows(listed)]
     if where == "sftp":  # the supplier's OpenSSH server
         sshd: SshServer = request.getfixturevalue("sshd")
-        monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
-        inbox = sshd.home / "out-kill"
-        shutil.rmtree(inbox, ignore_errors=True)
-        inbox.mkdir()
-        shutil.chown(inbox, "avasamsftp", "avasamsftp")
-        known = tmp_path / "known_hosts"
-        known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_public_line}\n")
-        cli.ok(
-            "imports", "add", "oak", "--supplier", "OAKCO", "--kind", "dispatches",
-            "--protocol", "sftp", "--host", "127.0.0.1", "--port", str(sshd.port),
-            "--username", "avasamsftp", "--password-env", "SFTP_PASSWORD",
-            "--known-hosts", str(known), "--remote-dir", "out-kill",
-        )  # fmt: skip
+        inbox = sftp_feed(cli, sshd, tmp_path, monkeypatch, "out-kill")
     else:
         inbox = tmp_path / "outbound"
         add_folder_feed(cli, inbox)
@@ -794,22 +803,10 @@ def test_a_file_changing_between_the_two_listings_waits(
 def test_a_file_the_server_refuses_does_not_hold_up_the_others(
     shop: Cli, sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SFTP_PASSWORD", sshd.password)
-    outbound = sshd.home / "out-locked"
-    shutil.rmtree(outbound, ignore_errors=True)
-    outbound.mkdir()
-    shutil.chown(outbound, "avasamsftp", "avasamsftp")
+    outbound = sftp_feed(shop, sshd, tmp_path, monkeypatch, "out-locked")
     locked = write(outbound / "a-locked.csv", HEADER + "AV0000002,SHIPPED,TRK-2,DPD\n")
     locked.chmod(0o600)  # root's: the supplier's login may not read it
     write(outbound / "b-good.csv", HEADER + "AV0000001,SHIPPED,TRK-1,DPD\n")
-    known = tmp_path / "known_hosts"
-    known.write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_public_line}\n")
-    shop.ok(
-        "imports", "add", "oak", "--supplier", "OAKCO", "--kind", "dispatches",
-        "--protocol", "sftp", "--host", "127.0.0.1", "--port", str(sshd.port),
-        "--username", "avasamsftp", "--password-env", "SFTP_PASSWORD",
-        "--known-hosts", str(known), "--remote-dir", "out-locked",
-    )  # fmt: skip
     run = shop("imports", "run", "oak", "-f", "jsonl")
     assert run.exit_code == 1
     assert run.stderr.strip() == (
