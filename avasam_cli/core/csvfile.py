@@ -120,20 +120,30 @@ def open_csv(
 ) -> Iterator[Iterator[tuple[int, Row]]]:
     """`csv_rows` of a file, with its name in every error. `progress` counts rows against
     the file's lines (counted first only when watched)."""
-    try:
-        raw = path.open("rb")
-    except FileNotFoundError:
-        raise InvalidInput(f"file {str(path)!r} does not exist") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {str(path)!r}: {exc.strerror}") from None
-    with raw:
+    with open_input(path) as raw:
         try:
             rows = csv_rows(Utf8Lines(raw), required, optional)
         except FileFormatError as exc:
             raise InvalidInput(exc.named(path.name)) from None
-        if progress is not SILENT:
-            progress.start(max(count_lines(path) - 1, 0))
+        watch(progress, path)
         yield counted(_named(rows, path.name), progress)
+
+
+def open_input(path: Path) -> BinaryIO:
+    """A file a user named, opened to read; a missing or unreadable one is InvalidInput."""
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InvalidInput(f"file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {str(path)!r}: {exc.strerror}") from None
+
+
+def watch(progress: Progress, path: Path) -> None:
+    """Start `progress` with the file's rows as its total: counted (a read of the whole
+    file) only when somebody watches."""
+    if progress is not SILENT:
+        progress.start(max(count_lines(path) - 1, 0))
 
 
 def _columns(

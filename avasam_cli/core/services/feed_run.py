@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.csvfile import FileFormatError, Utf8Lines, count_lines, csv_rows
+from avasam_cli.core.csvfile import FileFormatError, Utf8Lines, csv_rows, watch
 from avasam_cli.core.db import retry_conflicts
 from avasam_cli.core.errors import AvasamError, NotFound, RemoteError
 from avasam_cli.core.models import ImportFeed, ImportFile, ImportProblem
@@ -342,19 +343,7 @@ def _apply_file(
     key = (feed.id, remote.name, remote.size, remote.mtime, digest)
     with ws.uow() as uow:
         session = uow.session
-        record = ImportFile(
-            feed_id=feed.id,
-            name=remote.name,
-            size=remote.size,
-            mtime=remote.mtime,
-            sha256=digest,
-            outcome=FileOutcome.APPLIED,
-            rows=0,
-            changed=0,
-            unchanged=0,
-            problems=0,
-            applied_at=ws.now(),
-        )
+        record = _record(feed, remote, digest, FileOutcome.APPLIED, ws.now())
         session.add(record)
         try:
             session.flush()  # claims the file: a second process stops here
@@ -407,7 +396,7 @@ def _apply_rows(
     progress: Progress,
 ) -> list[tuple[int, str | None, str]]:
     source = f"import {feed.name}, file {name}"
-    progress.start(max(count_lines(local) - 1, 0))
+    watch(progress, local)
     with local.open("rb") as raw:
         lines = Utf8Lines(raw)
         if feed.kind == FeedKind.DISPATCHES:
@@ -440,6 +429,31 @@ def _apply_rows(
     return problems
 
 
+def _record(
+    feed: _Feed,
+    remote: RemoteFile,
+    digest: str,
+    outcome: FileOutcome,
+    at: datetime,
+    reason: str | None = None,
+) -> ImportFile:
+    """The file's identity row, counts to be filled in (the unique key is the claim)."""
+    return ImportFile(
+        feed_id=feed.id,
+        name=remote.name,
+        size=remote.size,
+        mtime=remote.mtime,
+        sha256=digest,
+        outcome=outcome,
+        reason=reason,
+        rows=0,
+        changed=0,
+        unchanged=0,
+        problems=0,
+        applied_at=at,
+    )
+
+
 def _reject(
     ws: Workspace,
     feed: _Feed,
@@ -449,20 +463,7 @@ def _reject(
     key: tuple[int, str, int, int, str],
 ) -> tuple[FileResult, _Pending | None]:
     with ws.uow() as uow:
-        record = ImportFile(
-            feed_id=feed.id,
-            name=remote.name,
-            size=remote.size,
-            mtime=remote.mtime,
-            sha256=digest,
-            outcome=FileOutcome.REJECTED,
-            reason=reason[:500],
-            rows=0,
-            changed=0,
-            unchanged=0,
-            problems=0,
-            applied_at=ws.now(),
-        )
+        record = _record(feed, remote, digest, FileOutcome.REJECTED, ws.now(), reason[:500])
         uow.session.add(record)
         try:
             uow.commit()

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from avasam_cli.core.csvfile import FileFormatError, Row, Utf8Lines, count_lines, csv_table
+from avasam_cli.core.csvfile import FileFormatError, Row, Utf8Lines, csv_table, open_input, watch
 from avasam_cli.core.errors import InvalidInput, InvalidRows
 from avasam_cli.core.incoming import FieldError, check_text
 from avasam_cli.core.models import Product, ProductChange, table
@@ -105,18 +105,11 @@ def import_products(
     skip_invalid: bool,
     progress: Progress = SILENT,
 ) -> ImportReport:
-    try:
-        raw = path.open("rb")
-    except FileNotFoundError:
-        raise InvalidInput(f"file {str(path)!r} does not exist") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {str(path)!r}: {exc.strerror}") from None
-    with ws.uow() as uow, raw:
+    with open_input(path) as raw, ws.uow() as uow:
         supplier = get_supplier(uow.session, supplier_code)
         try:
             feed = read_feed(Utf8Lines(raw))
-            if progress is not SILENT:
-                progress.start(max(count_lines(path) - 1, 0))
+            watch(progress, path)
             report = apply_feed(
                 uow.session,
                 supplier.id,
